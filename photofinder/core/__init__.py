@@ -1,0 +1,1 @@
+"""Headless core shared by the CLI and the GUI; never imports Qt."""
