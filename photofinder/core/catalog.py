@@ -1,0 +1,363 @@
+"""The catalogue: watched roots, files with their state, thumbnails and vectors, in SQLite."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from photofinder.core.catalog_schema import migrate
+from photofinder.core.errors import CatalogError
+
+FILE_COLUMNS = (
+    "id, root_id, path, size, mtime_ns, content_hash, width, height, format, captured_at, "
+    "status, error"
+)
+
+
+@dataclass(frozen=True)
+class Root:
+    id: int
+    path: str
+    excluded: bool
+    photo_count: int = 0
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    id: int
+    root_id: int | None
+    path: str
+    size: int
+    mtime_ns: int
+    content_hash: str | None
+    width: int | None
+    height: int | None
+    format: str | None
+    captured_at: str | None
+    status: str
+    error: str | None
+
+
+@dataclass(frozen=True)
+class PhotoMetadata:
+    """What one read of a photo tells us, stored on its file row."""
+
+    content_hash: str
+    width: int
+    height: int
+    format: str
+    captured_at: str | None
+
+
+@dataclass(frozen=True)
+class StatusCounts:
+    total: int
+    indexed: int
+    pending: int
+    failed: int
+
+
+def _file(row: tuple[object, ...]) -> FileRecord:
+    return FileRecord(*row)  # type: ignore[arg-type]
+
+
+class Catalog:
+    """One SQLite connection; use one Catalog per thread (WAL lets readers run beside a writer)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        try:
+            self._conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+            migrate(self._conn)
+        except sqlite3.DatabaseError as exc:
+            raise CatalogError(f"cannot open the catalogue {path}: {exc}") from exc
+        self._in_tx = False
+
+    def close(self) -> None:
+        self._conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group writes so that a crash keeps all of them or none."""
+        if self._in_tx:
+            yield
+            return
+        self._conn.execute("BEGIN IMMEDIATE")
+        self._in_tx = True
+        try:
+            yield
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        finally:
+            self._in_tx = False
+
+    # --- roots -----------------------------------------------------------------------------
+    def add_root(self, path: Path, excluded: bool = False) -> Root:
+        text = str(path)
+        self._conn.execute(
+            "INSERT INTO roots(path, excluded, added_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(path) DO UPDATE SET excluded = excluded.excluded",
+            (text, int(excluded), time.time()),
+        )
+        row = self._conn.execute("SELECT id FROM roots WHERE path = ?", (text,)).fetchone()
+        return Root(id=int(row[0]), path=text, excluded=excluded)
+
+    def remove_root(self, path: Path) -> int:
+        """Forget a root and every file catalogued under it; returns how many files went."""
+        text = str(path)
+        with self.transaction():
+            row = self._conn.execute("SELECT id FROM roots WHERE path = ?", (text,)).fetchone()
+            if row is None:
+                return 0
+            count = self._conn.execute(
+                "DELETE FROM files WHERE root_id = ?", (row[0],)
+            ).rowcount
+            self._conn.execute("DELETE FROM roots WHERE id = ?", (row[0],))
+            return int(count)
+
+    def roots(self) -> list[Root]:
+        rows = self._conn.execute(
+            "SELECT r.id, r.path, r.excluded, COUNT(f.id) FROM roots r "
+            "LEFT JOIN files f ON f.root_id = r.id AND f.status = 'ok' "
+            "GROUP BY r.id ORDER BY r.path"
+        ).fetchall()
+        return [Root(int(i), str(p), bool(e), int(n)) for i, p, e, n in rows]
+
+    # --- files -----------------------------------------------------------------------------
+    def file_by_id(self, file_id: int) -> FileRecord | None:
+        row = self._conn.execute(
+            f"SELECT {FILE_COLUMNS} FROM files WHERE id = ?", (file_id,)
+        ).fetchone()
+        return _file(row) if row else None
+
+    def file_by_path(self, path: str) -> FileRecord | None:
+        row = self._conn.execute(
+            f"SELECT {FILE_COLUMNS} FROM files WHERE path = ?", (path,)
+        ).fetchone()
+        return _file(row) if row else None
+
+    def files_by_ids(self, ids: Iterable[int]) -> dict[int, FileRecord]:
+        found: dict[int, FileRecord] = {}
+        id_list = list(ids)
+        for start in range(0, len(id_list), 500):
+            chunk = id_list[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self._conn.execute(
+                f"SELECT {FILE_COLUMNS} FROM files WHERE id IN ({marks})", chunk
+            ):
+                record = _file(row)
+                found[record.id] = record
+        return found
+
+    def files_under(self, root_id: int) -> dict[str, tuple[int, int, int]]:
+        """path -> (id, size, mtime_ns) of every file catalogued under a root."""
+        rows = self._conn.execute(
+            "SELECT path, id, size, mtime_ns FROM files WHERE root_id = ?", (root_id,)
+        )
+        return {str(p): (int(i), int(s), int(m)) for p, i, s, m in rows}
+
+    def upsert_seen(self, root_id: int, path: str, size: int, mtime_ns: int) -> int:
+        """Record a new or changed file as pending (its old vectors and thumbnail dropped)."""
+        with self.transaction():
+            row = self._conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
+            now = time.time()
+            if row is None:
+                cursor = self._conn.execute(
+                    "INSERT INTO files(root_id, path, size, mtime_ns, status, updated_at) "
+                    "VALUES (?, ?, ?, ?, 'pending', ?)",
+                    (root_id, path, size, mtime_ns, now),
+                )
+                return int(cursor.lastrowid or 0)
+            file_id = int(row[0])
+            self._conn.execute(
+                "UPDATE files SET root_id = ?, size = ?, mtime_ns = ?, status = 'pending', "
+                "error = NULL, content_hash = NULL, updated_at = ? WHERE id = ?",
+                (root_id, size, mtime_ns, now, file_id),
+            )
+            self._conn.execute("DELETE FROM vectors WHERE file_id = ?", (file_id,))
+            self._conn.execute("DELETE FROM thumbnails WHERE file_id = ?", (file_id,))
+            return file_id
+
+    def move_file(self, file_id: int, root_id: int, path: str, size: int, mtime_ns: int) -> None:
+        """A catalogued photo was renamed or moved: keep its id, vectors and thumbnail."""
+        self._conn.execute(
+            "UPDATE files SET root_id = ?, path = ?, size = ?, mtime_ns = ?, updated_at = ? "
+            "WHERE id = ?",
+            (root_id, path, size, mtime_ns, time.time(), file_id),
+        )
+
+    def delete_files(self, ids: Iterable[int]) -> None:
+        with self.transaction():
+            self._conn.executemany("DELETE FROM files WHERE id = ?", [(i,) for i in ids])
+
+    def mark_ok(self, file_id: int, meta: PhotoMetadata, thumbnail: bytes) -> None:
+        self._conn.execute(
+            "UPDATE files SET content_hash = ?, width = ?, height = ?, format = ?, "
+            "captured_at = ?, status = 'ok', error = NULL, updated_at = ? WHERE id = ?",
+            (meta.content_hash, meta.width, meta.height, meta.format, meta.captured_at,
+             time.time(), file_id),
+        )
+        self._conn.execute(
+            "INSERT OR REPLACE INTO thumbnails(file_id, jpeg) VALUES (?, ?)", (file_id, thumbnail)
+        )
+
+    def mark_failed(self, file_id: int, reason: str) -> None:
+        self._conn.execute(
+            "UPDATE files SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
+            (reason, time.time(), file_id),
+        )
+
+    def copy_photo(self, source_id: int, target_id: int) -> None:
+        """An exact copy of a catalogued photo: reuse its metadata, thumbnail and vectors."""
+        self._conn.execute(
+            "UPDATE files SET (content_hash, width, height, format, captured_at, status, error) "
+            "= (SELECT content_hash, width, height, format, captured_at, 'ok', NULL "
+            "FROM files WHERE id = ?), updated_at = ? WHERE id = ?",
+            (source_id, time.time(), target_id),
+        )
+        self._conn.execute(
+            "INSERT OR REPLACE INTO thumbnails(file_id, jpeg) "
+            "SELECT ?, jpeg FROM thumbnails WHERE file_id = ?",
+            (target_id, source_id),
+        )
+        self._conn.execute(
+            "INSERT OR REPLACE INTO vectors(file_id, method, version, vector) "
+            "SELECT ?, method, version, vector FROM vectors WHERE file_id = ?",
+            (target_id, source_id),
+        )
+
+    def work_for(self, method: str, version: str, root_ids: list[int]) -> list[FileRecord]:
+        """Files under these roots that still need a read or a vector for this method."""
+        if not root_ids:
+            return []
+        marks = ",".join("?" * len(root_ids))
+        rows = self._conn.execute(
+            f"SELECT {FILE_COLUMNS} FROM files f WHERE f.root_id IN ({marks}) AND ("
+            "f.status = 'pending' OR (f.status = 'ok' AND NOT EXISTS ("
+            "SELECT 1 FROM vectors v WHERE v.file_id = f.id AND v.method = ? AND v.version = ?)))"
+            " ORDER BY f.path",
+            (*root_ids, method, version),
+        ).fetchall()
+        return [_file(r) for r in rows]
+
+    def hashes_with_vectors(self, method: str, version: str) -> dict[str, int]:
+        """content hash -> a file id that already has a vector for this method."""
+        rows = self._conn.execute(
+            "SELECT f.content_hash, f.id FROM files f JOIN vectors v ON v.file_id = f.id "
+            "WHERE v.method = ? AND v.version = ? AND f.status = 'ok'",
+            (method, version),
+        )
+        return {str(h): int(i) for h, i in rows if h}
+
+    def thumbnail(self, file_id: int) -> bytes | None:
+        row = self._conn.execute(
+            "SELECT jpeg FROM thumbnails WHERE file_id = ?", (file_id,)
+        ).fetchone()
+        return bytes(row[0]) if row else None
+
+    # --- vectors ---------------------------------------------------------------------------
+    def put_vector(
+        self, file_id: int, method: str, version: str, vector: npt.NDArray[np.float32]
+    ) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO vectors(file_id, method, version, vector) VALUES (?, ?, ?, ?)",
+            (file_id, method, version, np.ascontiguousarray(vector, np.float32).tobytes()),
+        )
+
+    def vector(self, file_id: int, method: str, version: str) -> npt.NDArray[np.float32] | None:
+        row = self._conn.execute(
+            "SELECT vector FROM vectors WHERE file_id = ? AND method = ? AND version = ?",
+            (file_id, method, version),
+        ).fetchone()
+        return np.frombuffer(row[0], np.float32).copy() if row else None
+
+    def vector_ids(self, method: str, version: str) -> set[int]:
+        rows = self._conn.execute(
+            "SELECT file_id FROM vectors WHERE method = ? AND version = ?", (method, version)
+        )
+        return {int(r[0]) for r in rows}
+
+    def max_vector_seq(self, method: str, version: str) -> int:
+        row = self._conn.execute(
+            "SELECT MAX(seq) FROM vectors WHERE method = ? AND version = ?", (method, version)
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def vectors_since(
+        self, method: str, version: str, after_seq: int, dim: int, chunk: int = 4096
+    ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]]:
+        """Vectors written after a sequence number, in chunks of (ids, matrix)."""
+        cursor = self._conn.execute(
+            "SELECT file_id, vector FROM vectors WHERE method = ? AND version = ? AND seq > ? "
+            "ORDER BY seq",
+            (method, version, after_seq),
+        )
+        while rows := cursor.fetchmany(chunk):
+            ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+            matrix = np.frombuffer(b"".join(r[1] for r in rows), np.float32).reshape(-1, dim)
+            yield ids, matrix
+
+    # --- status ----------------------------------------------------------------------------
+    def status_counts(self, method: str, version: str) -> StatusCounts:
+        total, failed = self._conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(status = 'failed'), 0) FROM files"
+        ).fetchone()
+        indexed = self._conn.execute(
+            "SELECT COUNT(*) FROM vectors v JOIN files f ON f.id = v.file_id "
+            "WHERE v.method = ? AND v.version = ? AND f.status = 'ok'",
+            (method, version),
+        ).fetchone()[0]
+        return StatusCounts(
+            total=int(total), indexed=int(indexed), failed=int(failed),
+            pending=int(total) - int(indexed) - int(failed),
+        )
+
+    def failed_files(self) -> list[tuple[str, str]]:
+        rows = self._conn.execute(
+            "SELECT path, COALESCE(error, '') FROM files WHERE status = 'failed' ORDER BY path"
+        )
+        return [(str(p), str(e)) for p, e in rows]
+
+    def hash_groups(self) -> list[list[int]]:
+        """Ids of files sharing a content hash (exact copies), groups of two or more."""
+        rows = self._conn.execute(
+            "SELECT group_concat(id) FROM files WHERE status = 'ok' AND content_hash IS NOT NULL "
+            "GROUP BY content_hash HAVING COUNT(*) > 1"
+        )
+        return [sorted(int(i) for i in str(r[0]).split(",")) for r in rows]
+
+    # --- folder errors and settings --------------------------------------------------------
+    def set_folder_errors(self, errors: dict[str, str]) -> None:
+        with self.transaction():
+            self._conn.execute("DELETE FROM folder_errors")
+            now = time.time()
+            self._conn.executemany(
+                "INSERT INTO folder_errors(path, reason, seen_at) VALUES (?, ?, ?)",
+                [(p, r, now) for p, r in errors.items()],
+            )
+
+    def folder_errors(self) -> list[tuple[str, str]]:
+        rows = self._conn.execute("SELECT path, reason FROM folder_errors ORDER BY path")
+        return [(str(p), str(r)) for p, r in rows]
+
+    def get_setting(self, key: str) -> str | None:
+        row = self._conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        self._conn.execute(
+            "INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)", (key, value)
+        )

@@ -1,0 +1,190 @@
+"""The library: one object the CLI and the GUI use for indexing, search and duplicates.
+
+Thread use: the index and the loaded model are shared; each thread gets its own catalogue
+connection, so a search can run while another thread indexes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from photofinder.core.catalog import Catalog, FileRecord, Root, StatusCounts
+from photofinder.core.duplicates import DEFAULT_THRESHOLD, DuplicateGroup, find_duplicates
+from photofinder.core.embedders import DEFAULT_METHOD, load_embedder, method_info
+from photofinder.core.embedders.base import Embedder, MethodInfo, embed_images
+from photofinder.core.errors import EmptyLibraryError
+from photofinder.core.imageio import DecodedPhoto, decode_bytes, decode_file
+from photofinder.core.paths import AppPaths, resolve_paths
+from photofinder.core.pipeline import Indexer, IndexReport
+from photofinder.core.progress import CancelToken, ProgressCallback, ignore_progress
+from photofinder.core.search import SearchHit, search_vectors
+from photofinder.core.vector_index import IndexKey, VectorIndex
+
+
+@dataclass(frozen=True)
+class LibraryStatus:
+    method: str
+    counts: StatusCounts
+    failed: list[tuple[str, str]]
+    folder_errors: list[tuple[str, str]]
+    roots: list[Root]
+
+
+class Library:
+    def __init__(
+        self,
+        data_dir: Path | str | None = None,
+        method: str = DEFAULT_METHOD,
+        device: str = "auto",
+    ) -> None:
+        self.paths: AppPaths = resolve_paths(data_dir).ensure()
+        self.info: MethodInfo = method_info(method)
+        self.device = device
+        self._local = threading.local()
+        self._catalogs: list[Catalog] = []
+        self._lock = threading.Lock()
+        self._embedder: Embedder | None = None
+        self._index: VectorIndex | None = None
+        self.catalog  # noqa: B018 - open (and migrate) the catalogue now: fail early
+
+    # --- shared resources --------------------------------------------------------------------
+    @property
+    def catalog(self) -> Catalog:
+        """This thread's catalogue connection."""
+        catalog: Catalog | None = getattr(self._local, "catalog", None)
+        if catalog is None:
+            catalog = Catalog(self.paths.catalog)
+            self._local.catalog = catalog
+            with self._lock:
+                self._catalogs.append(catalog)
+        return catalog
+
+    @property
+    def index(self) -> VectorIndex:
+        with self._lock:
+            if self._index is None:
+                key = IndexKey(self.info.name, self.info.version, self.info.dim)
+                self._index = VectorIndex(self.paths.index_dir, key)
+                self._index.open(self.catalog)
+            return self._index
+
+    def embedder(self) -> Embedder:
+        """The loaded model (loads on first use: seconds, and the ONNX export on first run)."""
+        with self._lock:
+            if self._embedder is None:
+                self._embedder = load_embedder(self.info.name, self.device, self.paths.model_cache)
+            return self._embedder
+
+    @property
+    def model_loaded(self) -> bool:
+        return self._embedder is not None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._index is not None and self._index.dirty:
+                self._index.save()
+            for catalog in self._catalogs:
+                try:
+                    catalog.close()
+                except Exception:  # noqa: BLE001, S110 - a connection of a finished thread
+                    pass
+            self._catalogs.clear()
+            self._local = threading.local()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # --- folders and indexing ----------------------------------------------------------------
+    def add_roots(self, folders: Sequence[Path]) -> list[Root]:
+        return [self.catalog.add_root(Path(f).expanduser().resolve()) for f in folders]
+
+    def exclude_folder(self, folder: Path) -> Root:
+        return self.catalog.add_root(Path(folder).expanduser().resolve(), excluded=True)
+
+    def remove_root(self, folder: Path) -> int:
+        removed = self.catalog.remove_root(Path(folder).expanduser().resolve())
+        self.index.sync(self.catalog)
+        return removed
+
+    def roots(self) -> list[Root]:
+        return self.catalog.roots()
+
+    def update(
+        self, progress: ProgressCallback = ignore_progress, cancel: CancelToken | None = None
+    ) -> IndexReport:
+        """Scan every watched folder and bring catalogue and index up to date."""
+        indexer = Indexer(self.catalog, self.index, self.info, self.embedder, progress, cancel)
+        return indexer.run(self.catalog.roots())
+
+    # --- search ------------------------------------------------------------------------------
+    def _require_vectors(self) -> VectorIndex:
+        index = self.index
+        if len(index) == 0:
+            raise EmptyLibraryError("nothing is indexed yet: add a folder with `photofinder index`")
+        return index
+
+    def search_files(self, paths: Sequence[Path], k: int = 20) -> list[list[SearchHit]]:
+        """Search by image files; catalogued photos reuse their stored vector."""
+        index = self._require_vectors()
+        vectors: list[np.ndarray] = []
+        exclude: list[int | None] = []
+        to_embed: list[tuple[int, DecodedPhoto]] = []
+        for position, path in enumerate(paths):
+            resolved = Path(path).expanduser().resolve()
+            record = self.catalog.file_by_path(str(resolved))
+            stored = self._stored_vector(record)
+            exclude.append(record.id if record else None)
+            vectors.append(stored if stored is not None else np.zeros(0, np.float32))
+            if stored is None:
+                to_embed.append((position, decode_file(resolved)))
+        if to_embed:
+            embedded = embed_images(self.embedder(), [photo.image for _, photo in to_embed])
+            for (position, _), vector in zip(to_embed, embedded, strict=True):
+                vectors[position] = vector
+        return search_vectors(index, self.catalog, np.stack(vectors), k, exclude)
+
+    def search_image(self, image: Image.Image, k: int = 20) -> list[SearchHit]:
+        index = self._require_vectors()
+        vector = embed_images(self.embedder(), [image.convert("RGB")])
+        return search_vectors(index, self.catalog, vector, k)[0]
+
+    def search_bytes(self, data: bytes, k: int = 20) -> list[SearchHit]:
+        """Search by encoded image data (a paste or a drag from a browser)."""
+        return self.search_image(decode_bytes(data, "dropped image").image, k)
+
+    def search_file_id(self, file_id: int, k: int = 20) -> list[SearchHit]:
+        index = self._require_vectors()
+        stored = self._stored_vector(self.catalog.file_by_id(file_id))
+        if stored is None:
+            record = self.catalog.file_by_id(file_id)
+            if record is None:
+                raise EmptyLibraryError(f"photo {file_id} is not in the catalogue")
+            return self.search_files([Path(record.path)], k)[0]
+        return search_vectors(index, self.catalog, stored[None, :], k, [file_id])[0]
+
+    def _stored_vector(self, record: FileRecord | None) -> np.ndarray | None:
+        if record is None or record.status != "ok":
+            return None
+        return self.catalog.vector(record.id, self.info.name, self.info.version)
+
+    # --- duplicates and status ---------------------------------------------------------------
+    def duplicates(self, threshold: float = DEFAULT_THRESHOLD) -> list[DuplicateGroup]:
+        return find_duplicates(self.index, self.catalog, threshold)
+
+    def status(self) -> LibraryStatus:
+        catalog = self.catalog
+        return LibraryStatus(
+            method=self.info.name,
+            counts=catalog.status_counts(self.info.name, self.info.version),
+            failed=catalog.failed_files(),
+            folder_errors=catalog.folder_errors(),
+            roots=catalog.roots(),
+        )
