@@ -97,8 +97,9 @@ def cmd_search(args: argparse.Namespace, library: Library) -> int:
     results = library.search_files(images, k=args.top)
     if args.json:
         _emit({"method": library.info.name, "queries": [
-            {"query": str(q), "results": [{"path": h.path, "score": round(h.score, 6)} for h in hits]}
-            for q, hits in zip(images, results, strict=True)]})
+            {"query": str(query),
+             "results": [{"path": h.path, "score": round(h.score, 6)} for h in hits]}
+            for query, hits in zip(images, results, strict=True)]})
         return 0
     for query, hits in zip(images, results, strict=True):
         print(f"{query}:")

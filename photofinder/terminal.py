@@ -27,7 +27,8 @@ class ProgressBar:
 
     def update(self, progress: Progress) -> None:
         now = time.monotonic()
-        if not self.enabled or (now - self._last < self._interval and progress.done != progress.total):
+        throttled = now - self._last < self._interval and progress.done != progress.total
+        if not self.enabled or throttled:
             return
         self._last = now
         width = shutil.get_terminal_size((80, 20)).columns

@@ -25,7 +25,8 @@ def _nvidia_driver_present() -> bool:
     if sys.platform.startswith("linux"):
         return Path("/proc/driver/nvidia/version").exists()
     if sys.platform == "win32":
-        return (Path(os.environ.get("SystemRoot", r"C:\Windows")) / "System32" / "nvcuda.dll").exists()
+        system_root = Path(os.environ.get("SYSTEMROOT", r"C:\Windows"))
+        return (system_root / "System32" / "nvcuda.dll").exists()
     return False
 
 
@@ -61,7 +62,8 @@ def device_status(name: str) -> DeviceStatus:
         if not torch_mps_available():
             return DeviceStatus("mps", False, "PyTorch reports MPS unavailable")
         return DeviceStatus("mps", True, "Apple GPU (Metal)")
-    raise DeviceUnavailableError(f"unknown device {name!r}; choose one of {', '.join(DEVICE_CHOICES)}")
+    choices = ", ".join(DEVICE_CHOICES)
+    raise DeviceUnavailableError(f"unknown device {name!r}; choose one of {choices}")
 
 
 def resolve_device(requested: str) -> str:

@@ -66,9 +66,9 @@ def find_duplicates(
     records = catalog.files_by_ids(i for group in members.values() for i in group)
     groups: list[DuplicateGroup] = []
     for root, group in members.items():
-        ids = sorted(i for i in group if i in records)
-        if len(ids) >= 2:
-            paths = [records[i].path for i in ids]
-            groups.append(DuplicateGroup(ids, paths, group_weakest.get(root, 1.0)))
+        members_ids = sorted(i for i in group if i in records)
+        if len(members_ids) >= 2:
+            paths = [records[i].path for i in members_ids]
+            groups.append(DuplicateGroup(members_ids, paths, group_weakest.get(root, 1.0)))
     groups.sort(key=lambda g: (-len(g.file_ids), g.paths[0]))
     return groups

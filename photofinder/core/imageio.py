@@ -173,7 +173,7 @@ def _shrink(image: Image.Image) -> Image.Image:
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:
-    """Any mode to 8-bit RGB: 16-bit and float scaled, alpha flattened onto white, CMYK converted."""
+    """Any mode to 8-bit RGB: 16-bit and float scaled, alpha flattened on white, CMYK converted."""
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
         array = np.asarray(image, dtype=np.float64)

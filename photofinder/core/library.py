@@ -5,6 +5,7 @@ connection, so a search can run while another thread indexes."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -89,10 +90,8 @@ class Library:
             if self._index is not None and self._index.dirty:
                 self._index.save()
             for catalog in self._catalogs:
-                try:
+                with contextlib.suppress(Exception):  # a connection of a finished thread
                     catalog.close()
-                except Exception:  # noqa: BLE001, S110 - a connection of a finished thread
-                    pass
             self._catalogs.clear()
             self._local = threading.local()
 

@@ -22,7 +22,14 @@ from photofinder.core.progress import (
     RateMeter,
     ignore_progress,
 )
-from photofinder.core.readers import Decoded, Failed, ReadContext, ReadOutcome, SameContent, read_one
+from photofinder.core.readers import (
+    Decoded,
+    Failed,
+    ReadContext,
+    ReadOutcome,
+    SameContent,
+    read_one,
+)
 from photofinder.core.scan import ScanResult, scan_tree
 from photofinder.core.vector_index import VectorIndex
 
@@ -94,7 +101,9 @@ class Indexer:
         return report
 
     # --- scanning ----------------------------------------------------------------------------
-    def _scan_and_diff(self, roots: list[Root], report: IndexReport) -> tuple[list[int], dict[int, str]]:
+    def _scan_and_diff(
+        self, roots: list[Root], report: IndexReport
+    ) -> tuple[list[int], dict[int, str]]:
         """Register new and changed files as pending; return scanned root ids and missing files."""
         excluded = [r.path for r in roots if r.excluded]
         result = ScanResult()
@@ -105,7 +114,7 @@ class Indexer:
                 continue
             if not Path(root.path).is_dir():
                 # An unplugged drive must not look like a mass deletion: keep its photos.
-                result.folder_errors[root.path] = "folder not found (moved, or a drive not connected)"
+                result.folder_errors[root.path] = "folder not found (moved, or drive not connected)"
                 continue
             self._progress(Progress("scanning", len(result.files), 0, message=root.path))
             before = set(result.files)
@@ -128,7 +137,9 @@ class Indexer:
         return scanned_roots, missing
 
     # --- reading and embedding ---------------------------------------------------------------
-    def _process(self, work: list[FileRecord], missing: dict[int, str], report: IndexReport) -> set[int]:
+    def _process(
+        self, work: list[FileRecord], missing: dict[int, str], report: IndexReport
+    ) -> set[int]:
         if not work:
             return set()
         self._progress(Progress("loading model", 0, len(work), message=self.info.name))
@@ -146,8 +157,7 @@ class Indexer:
         batch: list[Decoded] = []
         moved: set[int] = set()
         last_save = time.monotonic()
-        done = 0
-        for outcome in self._read_all(work, context):
+        for done, outcome in enumerate(self._read_all(work, context), 1):
             self._cancel.checkpoint()
             if isinstance(outcome, Decoded):
                 batch.append(outcome)
@@ -158,7 +168,6 @@ class Indexer:
                 moved.update(self._reuse(outcome, missing, moved, report))
             else:
                 self._fail(outcome, report)
-            done += 1
             rate = meter.update(done)
             self._progress(
                 Progress("indexing", done, len(work), rate, RateMeter.eta(done, len(work), rate))

@@ -46,4 +46,5 @@ def embed_images(embedder: Embedder, images: Sequence[Image.Image]) -> FloatArra
 
 def l2_normalise(matrix: FloatArray) -> FloatArray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+    normalised: FloatArray = (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+    return normalised

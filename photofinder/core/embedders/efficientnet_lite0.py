@@ -48,7 +48,8 @@ def load_classifier() -> torch.nn.Module:
 
     with contextlib.redirect_stdout(io.StringIO()):  # the package prints on load
         model = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(weights_path()))
-    return model.eval()
+    module: torch.nn.Module = model.eval()
+    return module
 
 
 def build_feature_module() -> torch.nn.Module:
@@ -63,8 +64,9 @@ def build_feature_module() -> torch.nn.Module:
             self.backbone = backbone
 
         def forward(self, pixels: torch.Tensor) -> torch.Tensor:
-            features = self.backbone.extract_features(pixels).clamp(min=1e-6)
-            return features.pow(GEM_P).mean(dim=(2, 3)).pow(1.0 / GEM_P)
+            features: torch.Tensor = self.backbone.extract_features(pixels)  # type: ignore[operator]
+            pooled = features.clamp(min=1e-6).pow(GEM_P).mean(dim=(2, 3))
+            return pooled.pow(1.0 / GEM_P)
 
     return GemFeatures().eval()
 

@@ -52,7 +52,8 @@ class TorchRunner:
 
         self._torch = torch
         self._device = torch.device(device)
-        self._module = module.eval().to(self._device, memory_format=torch.channels_last)
+        module = module.eval().to(self._device)
+        self._module = module.to(memory_format=torch.channels_last)
 
     def __call__(self, batch: FloatArray) -> FloatArray:
         torch = self._torch

@@ -1,0 +1,1 @@
+"""PhotoFinder's desktop app (PySide6): windows, models, delegates and background workers."""

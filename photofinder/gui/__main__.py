@@ -1,0 +1,5 @@
+"""`python -m photofinder.gui` starts the desktop app."""
+
+from photofinder.gui.app import main
+
+raise SystemExit(main())

@@ -1,0 +1,113 @@
+"""Thumbnails and previews decoded off the GUI thread, delivered in batches."""
+
+from __future__ import annotations
+
+import threading
+
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtGui import QImage, QImageReader
+
+from photofinder.core.library import Library
+
+BATCH = 24
+PREVIEW_SIDE = 1600
+
+
+class ImageWorker(QObject):
+    thumbnails = Signal(object)  # dict[int, QImage]
+    image = Signal(str, str, QImage)  # tag, path, image (null when unreadable)
+
+    def __init__(self, library: Library, loader: ImageLoader) -> None:
+        super().__init__()
+        self._library = library
+        self._loader = loader
+
+    @Slot()
+    def drain(self) -> None:
+        batch: dict[int, QImage] = {}
+        while (file_id := self._loader.next_request()) is not None:
+            data = self._library.catalog.thumbnail(file_id)
+            image = QImage.fromData(data) if data else QImage()
+            batch[file_id] = image
+            if len(batch) >= BATCH:
+                self.thumbnails.emit(batch)
+                batch = {}
+        if batch:
+            self.thumbnails.emit(batch)
+
+    @Slot(str, str, int)
+    def load_image(self, tag: str, path: str, side: int) -> None:
+        if self._loader.image_generation(tag) != path:
+            return  # a newer image was asked for under this tag
+        reader = QImageReader(path)
+        reader.setAutoTransform(True)
+        size = reader.size()
+        if size.isValid() and max(size.width(), size.height()) > side:
+            reader.setScaledSize(size.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio))
+        self.image.emit(tag, path, reader.read())
+
+
+class ImageLoader(QObject):
+    """Owns the loader thread. Thumbnail requests are served newest first (what is on screen)."""
+
+    thumbnails = Signal(object)  # dict[int, QImage]
+    image = Signal(str, str, QImage)
+    _wake = Signal()
+    _load = Signal(str, str, int)
+
+    def __init__(self, library: Library, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._queue: list[int] = []
+        self._queued: set[int] = set()
+        self._wanted: dict[str, str] = {}
+        self._thread = QThread()
+        self._thread.setObjectName("photofinder-images")
+        self._worker = ImageWorker(library, self)
+        self._worker.moveToThread(self._thread)
+        self._wake.connect(self._worker.drain)
+        self._load.connect(self._worker.load_image)
+        self._worker.thumbnails.connect(self.thumbnails)
+        self._worker.image.connect(self._on_image)
+        self._thread.finished.connect(self._worker.deleteLater)
+        self._thread.start()
+
+    def request_thumbnail(self, file_id: int) -> None:
+        with self._lock:
+            if file_id in self._queued:
+                return
+            idle = not self._queue
+            self._queue.append(file_id)
+            self._queued.add(file_id)
+        if idle:
+            self._wake.emit()
+
+    def next_request(self) -> int | None:
+        with self._lock:
+            if not self._queue:
+                return None
+            file_id = self._queue.pop()
+            self._queued.discard(file_id)
+            return file_id
+
+    def request_image(self, tag: str, path: str, side: int = PREVIEW_SIDE) -> None:
+        with self._lock:
+            self._wanted[tag] = path
+        self._load.emit(tag, path, side)
+
+    def image_generation(self, tag: str) -> str | None:
+        with self._lock:
+            return self._wanted.get(tag)
+
+    @Slot(str, str, QImage)
+    def _on_image(self, tag: str, path: str, image: QImage) -> None:
+        if self.image_generation(tag) == path:
+            self.image.emit(tag, path, image)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._queue.clear()
+            self._queued.clear()
+            self._wanted.clear()
+        self._thread.quit()
+        self._thread.wait()

@@ -1,0 +1,31 @@
+"""Run the CLI with the fake embedder (for subprocess tests such as kill -9 mid-run)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import photofinder.core.library as library_module
+from photofinder.cli import main
+from tests.support.fake_embedder import FakeEmbedder, load_fake_embedder
+
+DELAY_S = float(os.environ.get("FAKE_EMBED_DELAY_S", "0"))
+
+
+class SlowFake(FakeEmbedder):
+    def embed_prepared(self, batch):  # type: ignore[no-untyped-def]
+        time.sleep(DELAY_S)
+        return super().embed_prepared(batch)
+
+
+def load(name: str, device: str, cache_dir: Path) -> FakeEmbedder:
+    fake = load_fake_embedder(name, device, cache_dir)
+    return SlowFake(fake.info, device)
+
+
+library_module.load_embedder = load  # type: ignore[assignment]
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

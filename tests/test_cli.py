@@ -1,0 +1,111 @@
+"""The command-line contract that scripts rely on."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from photofinder.cli import main
+from tests.support.photos import make_library, write_jpeg
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def indexed(fake_model: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    make_library(tmp_path / "photos", 8)
+    shutil_copy = (tmp_path / "photos" / "photo_000.jpg").read_bytes()
+    (tmp_path / "photos" / "dup.jpg").write_bytes(shutil_copy)
+    code, out, _ = run(capsys, "index", str(tmp_path / "photos"))
+    assert code == 0 and "9 photos found" in out
+    return tmp_path / "photos"
+
+
+def test_search_json_contract(indexed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    query = write_jpeg(indexed.parent / "query.jpg", 3)  # same picture, outside the library
+    other = indexed / "photo_005.jpg"
+    code, out, _ = run(capsys, "search", str(query), str(other), "--top", "3", "--json")
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["method"] == "efficientnet-lite0"
+    assert [q["query"] for q in payload["queries"]] == [str(query), str(other)]
+    first = payload["queries"][0]["results"]
+    assert len(first) == 3
+    assert first[0]["path"] == str(indexed / "photo_003.jpg")
+    assert first[0]["score"] == pytest.approx(1.0, abs=1e-3)
+    assert [r["score"] for r in first] == sorted((r["score"] for r in first), reverse=True)
+    assert all(Path(r["path"]).is_absolute() for r in first)
+    second = [r["path"] for r in payload["queries"][1]["results"]]
+    assert str(other) not in second  # a catalogued query does not find itself
+
+
+def test_duplicates_json_contract(indexed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "duplicates", "--json")
+    assert code == 0
+    payload = json.loads(out)
+    assert payload["method"] == "efficientnet-lite0"
+    assert [sorted(g["files"]) for g in payload["groups"]] == [
+        sorted([str(indexed / "dup.jpg"), str(indexed / "photo_000.jpg")])
+    ]
+
+
+def test_status_and_methods(indexed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (indexed / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
+    run(capsys, "index")
+    code, out, _ = run(capsys, "status", "--json")
+    payload = json.loads(out)
+    assert (payload["indexed"], payload["pending"], payload["failed_count"]) == (9, 0, 1)
+    assert payload["failed"][0]["path"] == str(indexed / "broken.jpg")
+    assert payload["failed"][0]["reason"]
+    code, out, _ = run(capsys, "methods", "--json")
+    methods = {m["name"]: m for m in json.loads(out)["methods"]}
+    assert methods["efficientnet-lite0"]["available"] and methods["efficientnet-lite0"]["dim"] == 256
+    assert not methods["surf"]["available"] and "SIFT" in methods["surf"]["reason"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["search", "/no/such/photo.jpg"],
+        ["index", "/no/such/folder"],
+        ["search", "--method", "nope", "x.jpg"],
+        ["--device", "cuda", "search", "x.jpg"],
+    ],
+)
+def test_bad_input_is_one_line_and_non_zero(
+    indexed: Path, capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    code, out, err = run(capsys, *args)
+    assert code != 0
+    assert err.count("\n") == 1 and err.startswith("photofinder: ")
+    assert "Traceback" not in err
+
+
+def test_unreadable_query_image(indexed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = indexed.parent / "bad.jpg"
+    bad.write_text("nope")
+    code, _, err = run(capsys, "search", str(bad))
+    assert code == 1 and "not an image" in err
+
+
+def test_bad_arguments_exit_two(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["search"])
+    assert exit_info.value.code == 2
+    assert "photofinder: error:" in capsys.readouterr().err
+
+
+def test_data_dir_from_environment(
+    fake_model: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("PHOTOFINDER_DATA_DIR", str(tmp_path / "elsewhere"))
+    make_library(tmp_path / "p", 1)
+    assert run(capsys, "index", str(tmp_path / "p"))[0] == 0
+    assert (tmp_path / "elsewhere" / "catalog.sqlite3").exists()
