@@ -59,13 +59,16 @@ def test_status_and_methods(indexed: Path, capsys: pytest.CaptureFixture[str]) -
     (indexed / "broken.jpg").write_bytes(b"\xff\xd8\xff garbage")
     run(capsys, "index")
     code, out, _ = run(capsys, "status", "--json")
+    assert code == 0
     payload = json.loads(out)
     assert (payload["indexed"], payload["pending"], payload["failed_count"]) == (9, 0, 1)
     assert payload["failed"][0]["path"] == str(indexed / "broken.jpg")
     assert payload["failed"][0]["reason"]
     code, out, _ = run(capsys, "methods", "--json")
+    assert code == 0
     methods = {m["name"]: m for m in json.loads(out)["methods"]}
-    assert methods["efficientnet-lite0"]["available"] and methods["efficientnet-lite0"]["dim"] == 256
+    default = methods["efficientnet-lite0"]
+    assert default["available"] and default["dim"] == 256
     assert not methods["surf"]["available"] and "SIFT" in methods["surf"]["reason"]
 
 
@@ -82,7 +85,7 @@ def test_bad_input_is_one_line_and_non_zero(
     indexed: Path, capsys: pytest.CaptureFixture[str], args: list[str]
 ) -> None:
     code, out, err = run(capsys, *args)
-    assert code != 0
+    assert code != 0 and out == ""
     assert err.count("\n") == 1 and err.startswith("photofinder: ")
     assert "Traceback" not in err
 

@@ -35,5 +35,7 @@ def test_opening_a_library_imports_neither_torch_nor_cv2_nor_qt(tmp_path: Path) 
         f"Library({str(tmp_path)!r}).status(); "
         "print(sorted(m for m in ('torch', 'cv2', 'PySide6', 'onnxruntime') if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"

@@ -64,7 +64,7 @@ def test_embedding_is_stable_under_re_encoding(model_cache: Path) -> None:
     copy = Image.open(buffer).convert("RGB")
     other = skimage_photo("chelsea")
     vectors = embed_images(embedder, [original, copy, other])
-    assert vectors[0] @ vectors[1] > 0.85 > vectors[0] @ vectors[2]
+    assert vectors[0] @ vectors[1] > 0.75 and vectors[0] @ vectors[2] < 0.3
 
 
 def test_auto_device_prefers_cuda_then_mps(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from photofinder.core import imageio
 from photofinder.core.library import Library
 from photofinder.core.progress import CancelToken, Progress
 from tests.support.photos import make_library, write_jpeg
@@ -39,7 +40,8 @@ def test_first_run_indexes_every_photo_and_records_failures(
     }
     indexing = [p for p in seen if p.stage == "indexing"]
     assert indexing[-1].done == indexing[-1].total == 14
-    assert library.catalog.thumbnail(library.catalog.file_by_path(str(photos / "photo_000.jpg")).id)
+    record = library.catalog.file_by_path(str(photos / "photo_000.jpg"))
+    assert record is not None and library.catalog.thumbnail(record.id)
 
 
 def test_second_run_does_nothing_when_nothing_changed(library: Library, tmp_path: Path) -> None:
@@ -55,7 +57,8 @@ def test_changed_moved_copied_and_deleted(library: Library, tmp_path: Path) -> N
     paths = make_library(photos, 6)
     library.add_roots([photos])
     library.update()
-    moved_id = library.catalog.file_by_path(str(paths[1])).id
+    before_move = library.catalog.file_by_path(str(paths[1]))
+    assert before_move is not None
     write_jpeg(paths[0], 100)  # edited in place
     os.utime(paths[0], ns=(1, 1))
     (photos / "album").mkdir()
@@ -66,7 +69,7 @@ def test_changed_moved_copied_and_deleted(library: Library, tmp_path: Path) -> N
     assert (report.changed, report.moved, report.copied, report.deleted) == (1, 1, 1, 1)
     assert report.embedded == 1
     moved = library.catalog.file_by_path(str(photos / "album" / "renamed.jpg"))
-    assert moved is not None and moved.id == moved_id  # decisions and vector follow the photo
+    assert moved is not None and moved.id == before_move.id  # decisions and vector follow the photo
     assert library.catalog.file_by_path(str(paths[3])) is None
     assert counts(library) == (6, 0, 0)
     hits = library.search_files([photos / "copy.jpg"], k=1)[0]
@@ -78,16 +81,14 @@ def test_file_vanishing_mid_run_is_forgotten_not_failed(
 ) -> None:
     paths = make_library(tmp_path / "photos", 4)
     library.add_roots([tmp_path / "photos"])
-    import photofinder.core.readers as readers
-
-    real = readers.read_file_bytes
+    real = imageio.read_file_bytes
 
     def vanish(path: Path) -> bytes:
         if path == paths[2]:
             path.unlink()
         return real(path)
 
-    monkeypatch.setattr(readers, "read_file_bytes", vanish)
+    monkeypatch.setattr("photofinder.core.readers.read_file_bytes", vanish)
     report = library.update()
     assert report.failed == 0 and report.embedded == 3
     assert counts(library) == (3, 0, 0)

@@ -25,7 +25,7 @@ def load(name: str, device: str, cache_dir: Path) -> FakeEmbedder:
     return SlowFake(fake.info, device)
 
 
-library_module.load_embedder = load  # type: ignore[assignment]
+library_module.load_embedder = load  # type: ignore[attr-defined]
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

@@ -23,12 +23,12 @@ PROJECTION_FILE = RESOURCES / "efficientnet_lite0_pca256.npz"
 
 INFO = MethodInfo(
     name="efficientnet-lite0",
-    version="1-gem3-pcaw256",
+    version="1-gem3-pca256",
     dim=256,
     family="pretrained CNN",
     description=(
-        "EfficientNet-Lite0, ImageNet weights bundled (offline); GeM-pooled features, "
-        "PCA-whitened to 256-d. The default: fast on a CPU."
+        "EfficientNet-Lite0, ImageNet weights bundled (offline); GeM-pooled features "
+        "projected by PCA to 256-d. The default: fast on a CPU."
     ),
 )
 
@@ -79,10 +79,10 @@ def prepare(image: Image.Image) -> FloatArray:
 
 
 class Projection:
-    """PCA-whitening learned offline (see benchmarks/embedding_study.py), stored as float32."""
+    """PCA to 256-d learned offline (benchmarks/embedding_study.py): L2, centre, project, L2."""
 
     def __init__(self, path: Path = PROJECTION_FILE) -> None:
-        with np.load(path) as data:
+        with np.load(path, allow_pickle=False) as data:
             self.mean = data["mean"].astype(np.float32)
             self.components = data["components"].astype(np.float32)
 

@@ -1,0 +1,1 @@
+"""Benchmarks for PhotoFinder (not part of the shipped package)."""
