@@ -55,7 +55,7 @@ def test_exif_orientation_is_applied() -> None:
     assert photo.captured_at == "2021-07-04T10:11:12"
 
 
-@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "TIFF", "BMP", "GIF"])
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "TIFF", "BMP", "GIF", "AVIF"])
 def test_common_formats(fmt: str) -> None:
     image = Image.new("RGB", (320, 240), (10, 120, 240))
     photo = decode_bytes(encode(image, fmt), f"x.{fmt.lower()}")

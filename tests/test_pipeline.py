@@ -139,3 +139,18 @@ def test_symlink_loop_does_not_hang(library: Library, tmp_path: Path) -> None:
     (tmp_path / "photos" / "loop").symlink_to(tmp_path / "photos")
     library.add_roots([tmp_path / "photos"])
     assert library.update().scanned == 2
+
+
+def test_nested_folders_are_watched_once(library: Library, tmp_path: Path) -> None:
+    make_library(tmp_path / "photos" / "2024", 3)
+    make_library(tmp_path / "photos", 2, start_seed=10)
+    library.add_roots([tmp_path / "photos" / "2024"])
+    library.update()
+    inner = library.catalog.file_by_path(str(tmp_path / "photos" / "2024" / "photo_000.jpg"))
+    library.add_roots([tmp_path / "photos"])
+    library.add_roots([tmp_path / "photos" / "2024"])  # already covered
+    assert [r.path for r in library.roots()] == [str(tmp_path / "photos")]
+    report = library.update()
+    assert (report.new, report.deleted, report.embedded) == (2, 0, 2)
+    kept = library.catalog.file_by_path(str(tmp_path / "photos" / "2024" / "photo_000.jpg"))
+    assert inner is not None and kept is not None and kept.id == inner.id

@@ -128,6 +128,14 @@ class Catalog:
             self._conn.execute("DELETE FROM roots WHERE id = ?", (row[0],))
             return int(count)
 
+    def merge_root(self, inner_id: int, outer_id: int) -> None:
+        """Fold a watched folder into one that contains it, keeping its files' records."""
+        with self.transaction():
+            self._conn.execute(
+                "UPDATE files SET root_id = ? WHERE root_id = ?", (outer_id, inner_id)
+            )
+            self._conn.execute("DELETE FROM roots WHERE id = ?", (inner_id,))
+
     def roots(self) -> list[Root]:
         rows = self._conn.execute(
             "SELECT r.id, r.path, r.excluded, COUNT(f.id) FROM roots r "

@@ -103,7 +103,22 @@ class Library:
 
     # --- folders and indexing ----------------------------------------------------------------
     def add_roots(self, folders: Sequence[Path]) -> list[Root]:
-        return [self.catalog.add_root(Path(f).expanduser().resolve()) for f in folders]
+        """Watch folders. One inside a watched folder is already covered; one that contains
+        watched folders takes over their photos (ids, vectors and decisions kept)."""
+        added: list[Root] = []
+        for folder in folders:
+            path = Path(folder).expanduser().resolve()
+            watched = [r for r in self.catalog.roots() if not r.excluded]
+            cover = next((r for r in watched if path.is_relative_to(r.path)), None)
+            if cover is not None:
+                added.append(cover)
+                continue
+            root = self.catalog.add_root(path)
+            for inner in watched:
+                if Path(inner.path).is_relative_to(path):
+                    self.catalog.merge_root(inner.id, root.id)
+            added.append(root)
+        return added
 
     def exclude_folder(self, folder: Path) -> Root:
         return self.catalog.add_root(Path(folder).expanduser().resolve(), excluded=True)

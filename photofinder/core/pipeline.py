@@ -78,7 +78,8 @@ class Indexer:
         self._progress = progress
         self._cancel = cancel or CancelToken()
         self._batch_size = batch_size
-        self._workers = workers or max(1, os.cpu_count() or 1)
+        # One decode thread more than cores: reads and the GIL-held steps leave cores idle.
+        self._workers = workers or (os.cpu_count() or 1) + 1
 
     def run(self, roots: list[Root]) -> IndexReport:
         report = IndexReport()

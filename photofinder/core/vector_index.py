@@ -139,7 +139,8 @@ class VectorIndex:
             needed = self._index.element_count + len(ids)
             if needed > self._index.get_max_elements():
                 self._index.resize_index(max(needed, int(self._index.get_max_elements() * 1.5)))
-            self._index.add_items(np.ascontiguousarray(vectors, np.float32), ids, num_threads=1)
+            threads = -1 if len(ids) >= 1000 else 1  # bulk (re)builds use every core
+            self._index.add_items(np.ascontiguousarray(vectors, np.float32), ids, threads)
             self._live.update(int(i) for i in ids)
             self.dirty = True
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -16,28 +17,39 @@ from photofinder.core.scan import SKIPPED_FOLDERS
 
 ChangeCallback = Callable[[set[str]], None]
 DEFAULT_DEBOUNCE_S = 2.0
+INOTIFY = sys.platform.startswith("linux")
 
 
-def _ignored(path: str) -> bool:
-    """Hidden files and folders, system folders, and files that are not photos."""
-    parts = Path(path).parts
-    if any(p.startswith(".") or p in SKIPPED_FOLDERS for p in parts[1:]):
+def _ignored(root: Path, path: str, is_directory: bool) -> bool:
+    """Hidden files and folders, system folders, and files that are not photos, below the
+    watched root. (A folder moved in or out matters: it may hold photos.)"""
+    try:
+        parts = Path(path).relative_to(root).parts
+    except ValueError:
         return True
-    return not is_photo_name(parts[-1]) if parts else True
+    if not parts or any(p.startswith(".") or p in SKIPPED_FOLDERS for p in parts):
+        return True
+    return not is_directory and not is_photo_name(parts[-1])
 
 
 class _Handler(FileSystemEventHandler):
-    def __init__(self, sink: Callable[[str], None]) -> None:
+    def __init__(self, root: str, sink: Callable[[str], None]) -> None:
+        self._root = Path(root)
         self._sink = sink
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
+        if event.event_type == "modified" and (event.is_directory or INOTIFY):
+            # Folders: their files report their own changes. Linux: reading a photo changes its
+            # access time, which inotify reports as "modified"; a real write also ends with a
+            # "closed" event, which is what is followed there.
+            return
         for raw in (event.src_path, getattr(event, "dest_path", "")):
             path = raw.decode() if isinstance(raw, bytes) else str(raw)
             if not path:
                 continue
-            if event.is_directory or not _ignored(path):
+            if not _ignored(self._root, path, event.is_directory):
                 self._sink(path)
 
 
@@ -69,7 +81,7 @@ class FolderWatcher:
         self._folders = [str(f) for f in folders if Path(f).is_dir()]
         observer = Observer()
         for folder in self._folders:
-            observer.schedule(_Handler(self._note), folder, recursive=True)
+            observer.schedule(_Handler(folder, self._note), folder, recursive=True)
         observer.daemon = True
         observer.start()
         self._observer = observer

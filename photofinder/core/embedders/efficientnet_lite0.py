@@ -11,6 +11,7 @@ from PIL import Image
 
 from photofinder.core.embedders.base import FloatArray, MethodInfo, l2_normalise
 from photofinder.core.embedders.runtime import make_runner
+from photofinder.core.resources import resource_path
 
 if TYPE_CHECKING:
     import torch
@@ -18,8 +19,7 @@ if TYPE_CHECKING:
 INPUT_SIZE = 224
 FEATURE_DIM = 1280
 GEM_P = 3.0
-RESOURCES = Path(__file__).resolve().parents[3] / "resources" / "models"
-PROJECTION_FILE = RESOURCES / "efficientnet_lite0_pca256.npz"
+PROJECTION_FILE = resource_path("models/efficientnet_lite0_pca256.npz")
 
 INFO = MethodInfo(
     name="efficientnet-lite0",
