@@ -11,10 +11,19 @@ from typing import Any, NoReturn
 
 from photofinder import __version__
 from photofinder.core.devices import DEVICE_CHOICES
-from photofinder.core.duplicates import DEFAULT_THRESHOLD
-from photofinder.core.embedders import DEFAULT_METHOD, list_methods
+from photofinder.core.duplicates import DEFAULT_STRICTNESS, Strictness
+from photofinder.core.embedders import (
+    DEFAULT_METHOD,
+    list_methods,
+    method_info,
+    weights_methods,
+    weights_source,
+)
 from photofinder.core.errors import PhotoFinderError
 from photofinder.core.library import Library
+from photofinder.core.paths import resolve_paths
+from photofinder.core.progress import Progress
+from photofinder.core.weights import import_weights, models_dir
 from photofinder.terminal import ProgressBar
 
 
@@ -42,11 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--top", type=int, default=10, metavar="K")
     search.add_argument("--method", default=DEFAULT_METHOD)
     search.add_argument("--json", action="store_true")
+    search.add_argument("--verify", action="store_true",
+                        help="precise: also find rotated/mirrored copies and put keypoint-"
+                        "verified near-duplicates first (adds \"inliers\" to JSON)")
 
     duplicates = commands.add_parser("duplicates", help="groups of near-duplicate photos")
     duplicates.add_argument("--method", default=DEFAULT_METHOD)
-    duplicates.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD,
-                            help=f"cosine similarity needed to join (default {DEFAULT_THRESHOLD})")
+    duplicates.add_argument(
+        "--strictness", choices=[s.value for s in Strictness], default=DEFAULT_STRICTNESS.value,
+        help="exact: identical files; near (default): the same photo resized, re-encoded, "
+             "cropped, rotated or edited; similar: also other shots of one scene (bursts)")
     duplicates.add_argument("--json", action="store_true")
 
     status = commands.add_parser("status", help="indexed, pending and failed photos")
@@ -55,6 +69,42 @@ def build_parser() -> argparse.ArgumentParser:
 
     methods = commands.add_parser("methods", help="the embedding methods and their state")
     methods.add_argument("--json", action="store_true")
+
+    models = commands.add_parser("models", help="weights of the methods that need a file")
+    model_commands = models.add_subparsers(dest="models_command", required=True,
+                                           parser_class=_Parser)
+    model_import = model_commands.add_parser(
+        "import", help="check a weights file fits a method, then copy it into the data folder")
+    model_import.add_argument("name", help=f"one of: {', '.join(weights_methods())}")
+    model_import.add_argument("file", type=Path)
+    model_list = model_commands.add_parser("list", help="methods with weights, and their state")
+    model_list.add_argument("--json", action="store_true")
+
+    compare = commands.add_parser(
+        "compare", help="measure the methods on a folder of labelled photos (folder = class)")
+    compare.add_argument("folder", type=Path)
+    compare.add_argument("--methods", nargs="+", metavar="METHOD",
+                         help="methods to measure (default: all)")
+    compare.add_argument("--limit-per-class", type=int, metavar="N",
+                         help="use at most N photos of each class (seeded sample)")
+    compare.add_argument("--neardup-originals", type=int, default=30, metavar="N",
+                         help="photos turned into near-duplicate queries (default 30)")
+    compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument("--json", action="store_true")
+    compare.add_argument("--plot", type=Path, metavar="FILE.png",
+                         help="write a speed-vs-accuracy scatter plot")
+
+    train = commands.add_parser("train", help="train a method on your photos (issue 6)")
+    train_commands = train.add_subparsers(dest="train_kind", required=True, parser_class=_Parser)
+    for kind, text in (("finetune", "fine-tune on your albums: sub-folder names are labels "
+                                    "(method efficientnet-lite0-ft)"),
+                       ("simclr", "self-supervised on your unlabelled photos "
+                                  "(method efficientnet-lite0-simclr)")):
+        train_kind = train_commands.add_parser(kind, help=text)
+        train_kind.add_argument("folder", type=Path)
+        train_kind.add_argument("--epochs", type=int, metavar="N",
+                                help="passes over the photos (default 8 finetune, 3 simclr)")
+        train_kind.add_argument("--json", action="store_true")
     return parser
 
 
@@ -94,31 +144,42 @@ def cmd_search(args: argparse.Namespace, library: Library) -> int:
     for image in images:
         if not image.is_file():
             raise PhotoFinderError(f"cannot read query image {image}: no such file")
-    results = library.search_files(images, k=args.top)
+    results = library.search_files(images, k=args.top, verify=args.verify)
     if args.json:
         _emit({"method": library.info.name, "queries": [
             {"query": str(query),
-             "results": [{"path": h.path, "score": round(h.score, 6)} for h in hits]}
+             "results": [{"path": h.path, "score": round(h.score, 6),
+                          **({"inliers": getattr(h, "inliers", None)} if args.verify else {})}
+                         for h in hits]}
             for query, hits in zip(images, results, strict=True)]})
         return 0
     for query, hits in zip(images, results, strict=True):
         print(f"{query}:")
         for rank, hit in enumerate(hits, 1):
-            print(f"  {rank:3d}. {hit.score:.3f}  {hit.path}")
+            inliers = getattr(hit, "inliers", None)
+            checked = f"  {inliers:4d} inliers" if args.verify and inliers is not None else ""
+            print(f"  {rank:3d}. {hit.score:.3f}{checked}  {hit.path}")
     return 0
 
 
 def cmd_duplicates(args: argparse.Namespace, library: Library) -> int:
-    groups = library.duplicates(args.threshold)
+    groups = library.duplicates(Strictness(args.strictness))
     if args.json:
-        _emit({"method": library.info.name, "threshold": args.threshold,
-               "groups": [{"files": g.paths, "min_score": round(g.min_score, 6)} for g in groups]})
+        _emit({"method": library.info.name, "strictness": args.strictness, "groups": [
+            {"files": g.paths, "min_score": round(g.min_score, 6),
+             "keeper": g.keeper_record.path, "keeper_reason": g.keeper.reason,
+             "reclaimable_bytes": g.reclaimable_bytes}
+            for g in groups]})
         return 0
     for number, group in enumerate(groups, 1):
-        print(f"group {number} ({len(group.paths)} photos, similarity ≥ {group.min_score:.3f}):")
-        for path in group.paths:
-            print(f"  {path}")
-    print(f"{len(groups)} groups")
+        print(f"group {number}: {len(group.paths)} photos, similarity ≥ {group.min_score:.3f}, "
+              f"{group.reclaimable_bytes / 2**20:.1f} MiB reclaimable")
+        for record in group.records:
+            mark = "keep" if record.id == group.keeper.keeper_id else "    "
+            print(f"  {mark} {record.path}")
+        print(f"  (keeper: {group.keeper.reason})")
+    total = sum(g.reclaimable_bytes for g in groups)
+    print(f"{len(groups)} groups, {total / 2**20:.1f} MiB reclaimable")
     return 0
 
 
@@ -146,7 +207,7 @@ def cmd_status(args: argparse.Namespace, library: Library) -> int:
 
 
 def cmd_methods(args: argparse.Namespace) -> int:
-    methods = list_methods()
+    methods = list_methods(models_dir(resolve_paths(args.data_dir).data_dir))
     if args.json:
         _emit({"default": DEFAULT_METHOD, "methods": [
             {"name": m.name, "version": m.version, "dim": m.dim, "family": m.family,
@@ -157,6 +218,101 @@ def cmd_methods(args: argparse.Namespace) -> int:
         mark = "*" if m.name == DEFAULT_METHOD else " "
         state = f"{m.dim}-d, version {m.version}" if m.available else f"unavailable: {m.reason}"
         print(f"{mark} {m.name:20s} {m.family:22s} {state}\n    {m.description}")
+        if m.available and m.reason:  # e.g. weights downloaded on first use
+            print(f"    note: {m.reason}")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    folder = models_dir(resolve_paths(args.data_dir).data_dir)
+    if args.models_command == "import":
+        target = import_weights(weights_source(args.name), args.file, folder)
+        print(f"imported {args.file} as {args.name} weights: {target}")
+        print(f"  method version now {method_info(args.name, folder).version}")
+        return 0
+    infos = [method_info(name, folder) for name in weights_methods()]
+    if args.json:
+        _emit({"models_dir": str(folder), "methods": [
+            {"name": m.name, "version": m.version, "ready": not m.reason, "reason": m.reason}
+            for m in infos]})
+        return 0
+    print(f"weights folder: {folder}")
+    for m in infos:
+        print(f"  {m.name:14s} {'ready' if not m.reason else m.reason} (version {m.version})")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from photofinder.core.compare import format_table, plot_speed_accuracy, run_compare
+
+    if args.limit_per_class is not None and args.limit_per_class < 2:
+        raise PhotoFinderError("--limit-per-class must be at least 2")
+    device = "cpu" if args.device == "auto" else args.device
+    def log(message: str) -> None:
+        if not args.json and sys.stderr.isatty():
+            sys.stderr.write(f"compare: {message}\n")
+
+    report = run_compare(args.folder, args.methods, args.limit_per_class,
+                         args.neardup_originals, args.seed, device, args.data_dir, log)
+    if args.plot:
+        plot_speed_accuracy(report, args.plot)
+    if args.json:
+        _emit(report.to_json())
+        return 0
+    print(format_table(report))
+    if args.plot:
+        print(f"plot: {args.plot}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from photofinder.core.devices import resolve_device
+    from photofinder.core.training import (
+        SIMCLR_DEFAULTS,
+        TrainConfig,
+        find_photos,
+        labelled_photos,
+        train_finetune,
+        train_simclr,
+    )
+
+    if args.epochs is not None and args.epochs < 1:
+        raise PhotoFinderError("--epochs must be at least 1")
+    paths = resolve_paths(args.data_dir)
+    folder, cache = models_dir(paths.data_dir), paths.model_cache
+    device = "cpu" if args.device == "auto" else resolve_device(args.device)
+    bar = ProgressBar(sys.stderr)
+
+    def progress(p: Progress) -> None:
+        if p.stage == "epoch" and not args.json:
+            bar.finish()
+            sys.stderr.write(f"train: epoch {p.done}/{p.total} {p.message}\n")
+        elif bar.enabled:
+            bar.update(p)
+
+    if args.train_kind == "finetune":
+        config = TrainConfig() if args.epochs is None else TrainConfig(epochs=args.epochs)
+        report = train_finetune(labelled_photos(args.folder), folder, cache, config, device,
+                                progress)
+    else:
+        config = SIMCLR_DEFAULTS if args.epochs is None else replace(SIMCLR_DEFAULTS,
+                                                                    epochs=args.epochs)
+        report = train_simclr(find_photos(args.folder), folder, cache, config, device, progress)
+    bar.finish()
+    if args.json:
+        _emit(report.to_json())
+        return 0
+    albums = f" in {report.classes} albums" if report.classes else ""
+    resumed = f" (resumed after epoch {report.resumed_from})" if report.resumed_from else ""
+    losses = f", loss {report.losses[0]:.4f} → {report.losses[-1]:.4f}" if report.losses else ""
+    print(f"trained {report.method} version {report.version} on {report.photos} photos"
+          f"{albums}: {report.epochs_done} epochs{resumed}{losses}, {report.elapsed_s:.0f} s")
+    print(f"  weights: {report.weights}")
+    print(f"  use it: photofinder index --method {report.method}")
+    for path, reason in report.skipped[:10]:
+        print(f"  skipped: {path}: {reason}")
     return 0
 
 
@@ -169,6 +325,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "methods":
             return cmd_methods(args)
+        if args.command == "models":
+            return cmd_models(args)
+        if args.command == "compare":
+            return cmd_compare(args)
+        if args.command == "train":
+            return cmd_train(args)
         with Library(args.data_dir, method=args.method, device=args.device) as library:
             return COMMANDS[args.command](args, library)
     except PhotoFinderError as exc:

@@ -64,3 +64,25 @@ def test_removing_a_root_forgets_its_files(tmp_path: Path) -> None:
     assert catalog.remove_root(tmp_path / "photos") == 1
     assert catalog.roots() == []
     assert catalog.status_counts("m", "1").total == 0
+
+
+def test_version_one_catalogue_is_upgraded_keeping_its_rows(tmp_path: Path) -> None:
+    from photofinder.core.catalog_schema import MIGRATIONS
+
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO roots(path, excluded, added_at) VALUES ('/p', 0, 0)")
+    conn.execute(
+        "INSERT INTO files(root_id, path, size, mtime_ns, status, updated_at) "
+        "VALUES (1, '/p/a.jpg', 5, 6, 'pending', 0)"
+    )
+    conn.commit()
+    conn.close()
+    catalog = Catalog(path)
+    record = catalog.file_by_path("/p/a.jpg")
+    assert record is not None and record.size == 5 and record.camera is None
+    catalog.mark_ok(record.id, PhotoMetadata("h", 4, 3, "JPEG", None, "Nikon D750"), b"j")
+    updated = catalog.file_by_id(record.id)
+    assert updated is not None and updated.camera == "Nikon D750"

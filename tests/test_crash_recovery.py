@@ -42,7 +42,8 @@ def test_kill_during_indexing_then_rerun(
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     rerun = subprocess.run(
-        command(data, "index"), cwd=ROOT, env=environment(), capture_output=True, timeout=120
+        command(data, "index", str(tmp_path / "photos")), cwd=ROOT, env=environment(),
+        capture_output=True, timeout=120,
     )
     assert rerun.returncode == 0, rerun.stderr.decode()
     status = subprocess.run(

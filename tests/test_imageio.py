@@ -152,3 +152,29 @@ def test_thumbnail_is_small_jpeg() -> None:
     photo = decode_bytes(jpeg_bytes(2, (1600, 1200)), "t.jpg")
     thumb = Image.open(io.BytesIO(photo.thumbnail_jpeg()))
     assert thumb.format == "JPEG" and max(thumb.size) == imageio.THUMBNAIL_SIDE
+
+
+def test_camera_raw_is_read(tmp_path: Path) -> None:
+    import tifffile
+
+    mosaic = (np.random.default_rng(0).random((200, 300, 3)) * 4000).astype(np.uint16)
+    dng_tags = [(50706, "B", 4, (1, 4, 0, 0), True), (50708, "s", 0, "Test Camera", True)]
+    path = tmp_path / "IMG_0001.DNG"
+    tifffile.imwrite(path, mosaic, photometric=34892, extratags=dng_tags)
+    photo = decode_file(path)
+    assert (photo.format, photo.width, photo.height) == ("DNG", 300, 200)
+    assert photo.image.mode == "RGB" and photo.image.size == (300, 200)
+
+
+def test_broken_raw_has_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "broken.nef"
+    path.write_bytes(b"not really a nikon file" * 10)
+    with pytest.raises(TruncatedImageError, match="camera RAW"):
+        decode_file(path)
+
+
+def test_camera_make_and_model() -> None:
+    exif = Image.Exif()
+    exif[271], exif[272] = "Canon", "Canon EOS 5D"
+    photo = decode_bytes(encode(scene(1, (64, 48)), "JPEG", exif=exif), "c.jpg")
+    assert photo.camera == "Canon EOS 5D"

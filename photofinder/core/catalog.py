@@ -17,7 +17,7 @@ from photofinder.core.errors import CatalogError
 
 FILE_COLUMNS = (
     "id, root_id, path, size, mtime_ns, content_hash, width, height, format, captured_at, "
-    "status, error"
+    "status, error, camera"
 )
 
 
@@ -43,6 +43,7 @@ class FileRecord:
     captured_at: str | None
     status: str
     error: str | None
+    camera: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class PhotoMetadata:
     height: int
     format: str
     captured_at: str | None
+    camera: str | None = None
 
 
 @dataclass(frozen=True)
@@ -214,9 +216,9 @@ class Catalog:
     def mark_ok(self, file_id: int, meta: PhotoMetadata, thumbnail: bytes) -> None:
         self._conn.execute(
             "UPDATE files SET content_hash = ?, width = ?, height = ?, format = ?, "
-            "captured_at = ?, status = 'ok', error = NULL, updated_at = ? WHERE id = ?",
+            "captured_at = ?, camera = ?, status = 'ok', error = NULL, updated_at = ? WHERE id = ?",
             (meta.content_hash, meta.width, meta.height, meta.format, meta.captured_at,
-             time.time(), file_id),
+             meta.camera, time.time(), file_id),
         )
         self._conn.execute(
             "INSERT OR REPLACE INTO thumbnails(file_id, jpeg) VALUES (?, ?)", (file_id, thumbnail)
@@ -231,8 +233,8 @@ class Catalog:
     def copy_photo(self, source_id: int, target_id: int) -> None:
         """An exact copy of a catalogued photo: reuse its metadata, thumbnail and vectors."""
         self._conn.execute(
-            "UPDATE files SET (content_hash, width, height, format, captured_at, status, error) "
-            "= (SELECT content_hash, width, height, format, captured_at, 'ok', NULL "
+            "UPDATE files SET (content_hash, width, height, format, captured_at, camera, status, "
+            "error) = (SELECT content_hash, width, height, format, captured_at, camera, 'ok', NULL "
             "FROM files WHERE id = ?), updated_at = ? WHERE id = ?",
             (source_id, time.time(), target_id),
         )
@@ -346,6 +348,30 @@ class Catalog:
             "GROUP BY content_hash HAVING COUNT(*) > 1"
         )
         return [sorted(int(i) for i in str(r[0]).split(",")) for r in rows]
+
+    # --- user decisions on duplicates (by content hash: they survive moves and re-indexing) --
+    def add_decisions(self, hash_pairs: Iterable[tuple[str, str]], kind: str) -> None:
+        with self.transaction():
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO decisions(hash_a, hash_b, kind, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                [(min(a, b), max(a, b), kind, time.time()) for a, b in hash_pairs],
+            )
+
+    def remove_decisions(self, hash_pairs: Iterable[tuple[str, str]]) -> None:
+        with self.transaction():
+            self._conn.executemany(
+                "DELETE FROM decisions WHERE hash_a = ? AND hash_b = ?",
+                [(min(a, b), max(a, b)) for a, b in hash_pairs],
+            )
+
+    def decided_pairs(self, hash_pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (sorted) hash pairs the user ruled on: not duplicates, or keep all."""
+        wanted = {(min(a, b), max(a, b)) for a, b in hash_pairs}
+        if not wanted:
+            return set()
+        rows = self._conn.execute("SELECT hash_a, hash_b FROM decisions")
+        return {(str(a), str(b)) for a, b in rows} & wanted
 
     # --- folder errors and settings --------------------------------------------------------
     def set_folder_errors(self, errors: dict[str, str]) -> None:

@@ -63,6 +63,10 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 2: camera make and model, for duplicate review and keeper rules.
+    """
+    ALTER TABLE files ADD COLUMN camera TEXT;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,74 +1,183 @@
-"""Groups of near-duplicate photos from nearest-neighbour pairs and exact content hashes."""
+"""Duplicate groups: exact copies by content hash, near-duplicates and similar shots from the
+index's nearest neighbours (never all pairs), confirmed, then grouped without chaining."""
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
 
-from photofinder.core.catalog import Catalog
+import numpy as np
+
+from photofinder.core.catalog import Catalog, FileRecord
+from photofinder.core.imageio import RAW_SUFFIXES
+from photofinder.core.keepers import DEFAULT_RULES, KeeperChoice, suggest_keeper
 from photofinder.core.vector_index import VectorIndex
 
-DEFAULT_THRESHOLD = 0.90
-NEIGHBOURS = 8
+Pair = tuple[int, int]
+Confirm = Callable[[list[tuple[FileRecord, FileRecord]]], list[bool]]
+NEIGHBOURS = 10
+
+
+class Strictness(StrEnum):
+    EXACT = "exact"  # byte-identical files only
+    NEAR = "near"  # the same photo: resized, re-encoded, cropped, rotated, mirrored, edited
+    SIMILAR = "similar"  # also different shots of one scene (bursts, series)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    candidate: float  # cosine similarity that makes a pair worth a closer look
+    accept: float  # at or above this, no closer look is needed
+
+
+THRESHOLDS = {
+    Strictness.NEAR: Thresholds(candidate=0.72, accept=0.985),
+    Strictness.SIMILAR: Thresholds(candidate=0.86, accept=0.86),
+}
+DEFAULT_STRICTNESS = Strictness.NEAR
 
 
 @dataclass(frozen=True)
 class DuplicateGroup:
-    file_ids: list[int]
-    paths: list[str]
-    min_score: float  # the weakest similarity that joined this group (1.0 for exact copies)
+    records: list[FileRecord]
+    min_score: float  # the weakest similarity inside the group (1.0 for exact copies)
+    keeper: KeeperChoice
+
+    @property
+    def file_ids(self) -> list[int]:
+        return [r.id for r in self.records]
+
+    @property
+    def paths(self) -> list[str]:
+        return [r.path for r in self.records]
+
+    @property
+    def keeper_record(self) -> FileRecord:
+        return next(r for r in self.records if r.id == self.keeper.keeper_id)
+
+    @property
+    def reclaimable_bytes(self) -> int:
+        removable = set(self.keeper.removable)
+        return sum(r.size for r in self.records if r.id in removable)
 
 
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
+def ordered(a: int, b: int) -> Pair:
+    return (a, b) if a < b else (b, a)
 
-    def find(self, item: int) -> int:
-        self.parent.setdefault(item, item)
-        root = item
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[item] != root:
-            self.parent[item], item = root, self.parent[item]
-        return root
 
-    def union(self, a: int, b: int) -> None:
-        self.parent[self.find(a)] = self.find(b)
+def exact_pairs(catalog: Catalog) -> dict[Pair, float]:
+    pairs: dict[Pair, float] = {}
+    for group in catalog.hash_groups():
+        for other in group[1:]:
+            pairs[ordered(group[0], other)] = 1.0
+    return pairs
+
+
+def neighbour_pairs(index: VectorIndex, catalog: Catalog, threshold: float) -> dict[Pair, float]:
+    """Pairs among each photo's nearest neighbours with similarity >= threshold."""
+    key = index.key
+    pairs: dict[Pair, float] = {}
+    for ids, vectors in catalog.vectors_since(key.method, key.version, 0, key.dim, chunk=8192):
+        labels, scores = index.query(vectors, NEIGHBOURS + 1)
+        rows, cols = np.nonzero((scores >= threshold) & (labels != ids[:, None]))
+        for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
+            pair = ordered(int(ids[row]), int(labels[row, col]))
+            pairs[pair] = max(pairs.get(pair, -1.0), float(scores[row, col]))
+    return pairs
+
+
+def raw_jpeg_siblings(a: FileRecord, b: FileRecord) -> bool:
+    """A RAW file and the JPEG (or HEIC) beside it with the same name are one photo."""
+    pa, pb = Path(a.path), Path(b.path)
+    raw_count = (pa.suffix.lower() in RAW_SUFFIXES) + (pb.suffix.lower() in RAW_SUFFIXES)
+    return raw_count == 1 and pa.parent == pb.parent and pa.stem.lower() == pb.stem.lower()
+
+
+def star_groups(pairs: dict[Pair, float]) -> list[tuple[list[int], float]]:
+    """Group around centres: the photo with the most confirmed links takes its unassigned
+    neighbours, and so on. A group never grows through a neighbour of a neighbour, so a
+    series of close pairs cannot chain unrelated photos together."""
+    links: dict[int, dict[int, float]] = {}
+    for (a, b), score in pairs.items():
+        links.setdefault(a, {})[b] = score
+        links.setdefault(b, {})[a] = score
+    assigned: set[int] = set()
+    groups: list[tuple[list[int], float]] = []
+    heap = [(-len(links[n]), n) for n in links]
+    heapq.heapify(heap)
+    while heap:
+        negative_degree, centre = heapq.heappop(heap)
+        if centre in assigned:
+            continue
+        members = [m for m in links[centre] if m not in assigned]
+        if len(members) != -negative_degree:  # neighbours were taken since: re-queue
+            if members:
+                heapq.heappush(heap, (-len(members), centre))
+            continue
+        assigned.update([centre, *members])
+        groups.append(([centre, *members], min(links[centre][m] for m in members)))
+    return groups
 
 
 def find_duplicates(
-    index: VectorIndex, catalog: Catalog, threshold: float = DEFAULT_THRESHOLD
+    index: VectorIndex,
+    catalog: Catalog,
+    strictness: Strictness = DEFAULT_STRICTNESS,
+    confirm: Confirm | None = None,
+    dismissed: Callable[[Iterable[tuple[str, str]]], set[tuple[str, str]]] | None = None,
+    rules: Sequence[str] = DEFAULT_RULES,
+    preferred_folders: Sequence[str] = (),
+    reference_folders: Sequence[str] = (),
 ) -> list[DuplicateGroup]:
-    """Photos whose similarity to a neighbour is at least `threshold`, plus identical files.
+    """Duplicate groups, largest reclaimable space first, each with a suggested keeper.
 
-    Candidate pairs come from each photo's nearest neighbours in the index, never all pairs."""
-    union = _UnionFind()
-    weakest: dict[tuple[int, int], float] = {}
-    for group in catalog.hash_groups():
-        for other in group[1:]:
-            union.union(group[0], other)
-            weakest[(group[0], other)] = 1.0
-    key = index.key
-    for ids, vectors in catalog.vectors_since(key.method, key.version, 0, key.dim):
-        labels, scores = index.query(vectors, NEIGHBOURS + 1)
-        for source, row_labels, row_scores in zip(ids, labels, scores, strict=True):
-            for label, score in zip(row_labels, row_scores, strict=True):
-                if int(label) != int(source) and score >= threshold:
-                    union.union(int(source), int(label))
-                    pair = (min(int(source), int(label)), max(int(source), int(label)))
-                    weakest[pair] = float(score)
-    members: dict[int, list[int]] = {}
-    for item in list(union.parent):
-        members.setdefault(union.find(item), []).append(item)
-    group_weakest: dict[int, float] = {}
-    for (a, _), score in weakest.items():
-        root = union.find(a)
-        group_weakest[root] = min(score, group_weakest.get(root, 1.0))
-    records = catalog.files_by_ids(i for group in members.values() for i in group)
-    groups: list[DuplicateGroup] = []
-    for root, group in members.items():
-        members_ids = sorted(i for i in group if i in records)
-        if len(members_ids) >= 2:
-            paths = [records[i].path for i in members_ids]
-            groups.append(DuplicateGroup(members_ids, paths, group_weakest.get(root, 1.0)))
-    groups.sort(key=lambda g: (-len(g.file_ids), g.paths[0]))
+    `confirm` checks near-duplicate candidates geometrically (without it the `accept`
+    similarity decides); `dismissed` returns the content-hash pairs the user marked as not
+    duplicates, which never group again."""
+    pairs = exact_pairs(catalog)
+    if strictness is not Strictness.EXACT:
+        limits = THRESHOLDS[strictness]
+        candidates = neighbour_pairs(index, catalog, limits.candidate)
+        pairs.update({p: s for p, s in candidates.items() if p not in pairs})
+    records = catalog.files_by_ids({i for pair in pairs for i in pair})
+    pairs = {
+        p: s for p, s in pairs.items()
+        if p[0] in records and p[1] in records
+        and not raw_jpeg_siblings(records[p[0]], records[p[1]])
+    }
+    if dismissed is not None:
+        hash_of = {p: _hash_pair(records[p[0]], records[p[1]]) for p in pairs}
+        gone = dismissed(hash_of.values())
+        pairs = {p: s for p, s in pairs.items() if hash_of[p] not in gone}
+    if strictness is not Strictness.EXACT:
+        pairs = _confirmed(pairs, records, THRESHOLDS[strictness], confirm)
+    groups = []
+    for ids, weakest in star_groups(pairs):
+        members = sorted((records[i] for i in ids), key=lambda r: r.path)
+        keeper = suggest_keeper(members, rules, preferred_folders, reference_folders)
+        groups.append(DuplicateGroup(members, weakest, keeper))
+    groups.sort(key=lambda g: (-g.reclaimable_bytes, g.paths[0]))
     return groups
+
+
+def _hash_pair(a: FileRecord, b: FileRecord) -> tuple[str, str]:
+    ha, hb = a.content_hash or f"id:{a.id}", b.content_hash or f"id:{b.id}"
+    return (ha, hb) if ha <= hb else (hb, ha)
+
+
+def _confirmed(
+    pairs: dict[Pair, float],
+    records: dict[int, FileRecord],
+    limits: Thresholds,
+    confirm: Confirm | None,
+) -> dict[Pair, float]:
+    sure = {p: s for p, s in pairs.items() if s >= limits.accept}
+    doubtful = [p for p in pairs if p not in sure]
+    if confirm is None or not doubtful:
+        return sure
+    verdicts = confirm([(records[a], records[b]) for a, b in doubtful])
+    sure.update({p: pairs[p] for p, ok in zip(doubtful, verdicts, strict=True) if ok})
+    return sure

@@ -10,6 +10,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -25,10 +26,13 @@ from photofinder.core.errors import (
     TruncatedImageError,
 )
 
+RAW_SUFFIXES = frozenset(
+    {".dng", ".cr2", ".cr3", ".nef", ".nrw", ".arw", ".raf", ".orf", ".rw2", ".pef", ".srw"}
+)
 PHOTO_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff", ".bmp", ".gif",
      ".heic", ".heif", ".hif", ".avif"}
-)
+) | RAW_SUFFIXES
 MAX_FILE_BYTES = 1 << 30
 MAX_PIXELS = 200_000_000
 WORKING_SIDE = 256
@@ -38,6 +42,8 @@ _EXIF_IFD = 0x8769
 _DATETIME_ORIGINAL = 36867
 _DATETIME = 306
 _ORIENTATION = 274
+_MAKE = 271
+_MODEL = 272
 
 _heif_lock = threading.Lock()
 _heif_registered = False
@@ -62,6 +68,7 @@ class DecodedPhoto:
     height: int
     format: str
     captured_at: str | None
+    camera: str | None
     image: Image.Image  # RGB, EXIF-oriented, shorter side >= WORKING_SIDE when the photo allows
 
     def thumbnail_jpeg(self, side: int = THUMBNAIL_SIDE, quality: int = 85) -> bytes:
@@ -107,6 +114,8 @@ def decode_bytes(data: bytes, name: str = "<image>") -> DecodedPhoto:
     if not data:
         raise EmptyFileError(name)
     digest = content_hash(data)
+    if Path(name).suffix.lower() in RAW_SUFFIXES:
+        return _decode_raw(data, name, digest)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -120,6 +129,7 @@ def decode_bytes(data: bytes, name: str = "<image>") -> DecodedPhoto:
             if orientation in (5, 6, 7, 8):
                 width, height = height, width
             captured = _capture_time(exif)
+            camera = _camera(exif)
             if fmt == "JPEG":
                 image.draft("RGB", _draft_size(image.size))
             image.load()
@@ -133,7 +143,42 @@ def decode_bytes(data: bytes, name: str = "<image>") -> DecodedPhoto:
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError) as exc:
         raise TruncatedImageError(name, str(exc) or type(exc).__name__) from exc
     working = _shrink(working)
-    return DecodedPhoto(digest, width, height, fmt, captured, working)
+    return DecodedPhoto(digest, width, height, fmt, captured, camera, working)
+
+
+def _decode_raw(data: bytes, name: str, digest: str) -> DecodedPhoto:
+    """Camera RAW through LibRaw: the embedded JPEG preview when there is one, else a
+    half-size demosaic."""
+    import rawpy
+
+    try:
+        with rawpy.imread(io.BytesIO(data)) as raw:
+            width, height = raw.sizes.width, raw.sizes.height
+            if raw.sizes.flip in (5, 6):
+                width, height = height, width
+            preview = _raw_preview(raw)
+            if preview is None:
+                preview = Image.fromarray(raw.postprocess(half_size=True, use_camera_wb=True))
+    except (rawpy.LibRawError, OSError, ValueError) as exc:
+        raise TruncatedImageError(name, f"camera RAW: {exc}") from exc
+    exif = preview.getexif()
+    working = _shrink(_to_rgb(ImageOps.exif_transpose(preview)))
+    fmt = Path(name).suffix.lstrip(".").upper()
+    return DecodedPhoto(digest, width, height, fmt, _capture_time(exif), _camera(exif), working)
+
+
+def _raw_preview(raw: Any) -> Image.Image | None:
+    import rawpy
+
+    try:
+        thumb = raw.extract_thumb()
+    except (rawpy.LibRawNoThumbnailError, rawpy.LibRawUnsupportedThumbnailError):
+        return None
+    if thumb.format == rawpy.ThumbFormat.JPEG:
+        image = Image.open(io.BytesIO(thumb.data))
+        image.draft("RGB", _draft_size(image.size))
+        return image
+    return Image.fromarray(thumb.data)
 
 
 def _open(data: bytes, name: str) -> Image.Image:
@@ -203,6 +248,15 @@ def _capture_time(exif: Image.Exif) -> str | None:
         return datetime.strptime(raw.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S").isoformat()
     except ValueError:
         return None
+
+
+def _camera(exif: Image.Exif) -> str | None:
+    """EXIF make and model, e.g. "Apple iPhone 13"; the make is dropped when the model has it."""
+    make = str(exif.get(_MAKE) or "").strip("\x00 ")
+    model = str(exif.get(_MODEL) or "").strip("\x00 ")
+    if model.lower().startswith(make.lower().split(" ")[0]) and make:
+        make = ""
+    return " ".join(part for part in (make, model) if part) or None
 
 
 def is_photo_name(name: str) -> bool:

@@ -15,16 +15,25 @@ import numpy as np
 from PIL import Image
 
 from photofinder.core.catalog import Catalog, FileRecord, Root, StatusCounts
-from photofinder.core.duplicates import DEFAULT_THRESHOLD, DuplicateGroup, find_duplicates
-from photofinder.core.embedders import DEFAULT_METHOD, load_embedder, method_info
+from photofinder.core.duplicates import DEFAULT_STRICTNESS, DuplicateGroup, Strictness
+from photofinder.core.embedders import DEFAULT_METHOD, load_embedder, method_info, method_spec
 from photofinder.core.embedders.base import Embedder, MethodInfo, embed_images
-from photofinder.core.errors import EmptyLibraryError
+from photofinder.core.embedders.codebook import sample_photos
+from photofinder.core.embedders.spec import FIT_SAMPLE
+from photofinder.core.errors import EmptyLibraryError, PhotoReadError
 from photofinder.core.imageio import DecodedPhoto, decode_bytes, decode_file
 from photofinder.core.paths import AppPaths, resolve_paths
 from photofinder.core.pipeline import Indexer, IndexReport
-from photofinder.core.progress import CancelToken, ProgressCallback, ignore_progress
+from photofinder.core.progress import (
+    Cancelled,
+    CancelToken,
+    Progress,
+    ProgressCallback,
+    ignore_progress,
+)
 from photofinder.core.search import SearchHit, search_vectors
 from photofinder.core.vector_index import IndexKey, VectorIndex
+from photofinder.core.weights import models_dir
 
 
 @dataclass(frozen=True)
@@ -44,11 +53,12 @@ class Library:
         device: str = "auto",
     ) -> None:
         self.paths: AppPaths = resolve_paths(data_dir).ensure()
-        self.info: MethodInfo = method_info(method)
+        self.models_dir = models_dir(self.paths.data_dir)  # codebooks, imported weights
+        self.info: MethodInfo = method_info(method, self.models_dir)
         self.device = device
         self._local = threading.local()
         self._catalogs: list[Catalog] = []
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # `index` opens this thread's catalogue under it
         self._embedder: Embedder | None = None
         self._index: VectorIndex | None = None
         self.catalog  # noqa: B018 - open (and migrate) the catalogue now: fail early
@@ -78,7 +88,14 @@ class Library:
         """The loaded model (loads on first use: seconds, and the ONNX export on first run)."""
         with self._lock:
             if self._embedder is None:
-                self._embedder = load_embedder(self.info.name, self.device, self.paths.model_cache)
+                if method_spec(self.info.name) is None:
+                    self._embedder = load_embedder(
+                        self.info.name, self.device, self.paths.model_cache
+                    )
+                else:  # learned or imported state in the data folder
+                    self._embedder = load_embedder(
+                        self.info.name, self.device, self.paths.model_cache, self.models_dir
+                    )
             return self._embedder
 
     @property
@@ -135,8 +152,42 @@ class Library:
         self, progress: ProgressCallback = ignore_progress, cancel: CancelToken | None = None
     ) -> IndexReport:
         """Scan every watched folder and bring catalogue and index up to date."""
+        try:
+            self._fit_if_needed(progress, cancel)
+        except Cancelled:
+            return IndexReport(cancelled=True)
         indexer = Indexer(self.catalog, self.index, self.info, self.embedder, progress, cancel)
         return indexer.run(self.catalog.roots())
+
+    def _fit_if_needed(self, progress: ProgressCallback, cancel: CancelToken | None) -> None:
+        """Learn the method's codebook from a sample of the library when it has none yet."""
+        spec = method_spec(self.info.name)
+        if spec is None or spec.fit is None:
+            return
+        if spec.is_fitted is not None and spec.is_fitted(self.models_dir):
+            return
+        roots = self.catalog.roots()
+        watched = [Path(r.path) for r in roots if not r.excluded and Path(r.path).is_dir()]
+        paths = sample_photos(watched, [Path(r.path) for r in roots if r.excluded], FIT_SAMPLE)
+        images: list[Image.Image] = []
+        for done, path in enumerate(paths):
+            if cancel is not None:
+                cancel.checkpoint()
+            progress(Progress("learning codebook", done, len(paths), message=str(path)))
+            try:
+                images.append(decode_file(path).image)
+            except PhotoReadError:
+                continue
+        if not images:
+            return  # nothing to learn from yet
+        progress(Progress("learning codebook", len(paths), len(paths)))
+        spec.fit(images, self.models_dir)
+        with self._lock:  # the fingerprint of the new codebook is part of the version now
+            if self._index is not None and self._index.dirty:
+                self._index.save()
+            self.info = method_info(self.info.name, self.models_dir)
+            self._index = None
+            self._embedder = None
 
     # --- search ------------------------------------------------------------------------------
     def _require_vectors(self) -> VectorIndex:
@@ -145,9 +196,17 @@ class Library:
             raise EmptyLibraryError("nothing is indexed yet: add a folder with `photofinder index`")
         return index
 
-    def search_files(self, paths: Sequence[Path], k: int = 20) -> list[list[SearchHit]]:
-        """Search by image files; catalogued photos reuse their stored vector."""
+    def search_files(
+        self, paths: Sequence[Path], k: int = 20, verify: bool = False
+    ) -> list[list[SearchHit]]:
+        """Search by image files; catalogued photos reuse their stored vector. `verify`:
+        precise search (rotation/mirror query expansion and keypoint re-ranking)."""
         index = self._require_vectors()
+        if verify:
+            queries = [Path(p).expanduser().resolve() for p in paths]
+            return self._search_verified(
+                [(decode_file(q), self.catalog.file_by_path(str(q))) for q in queries], k
+            )
         vectors: list[np.ndarray] = []
         exclude: list[int | None] = []
         to_embed: list[tuple[int, DecodedPhoto]] = []
@@ -165,17 +224,26 @@ class Library:
                 vectors[position] = vector
         return search_vectors(index, self.catalog, np.stack(vectors), k, exclude)
 
-    def search_image(self, image: Image.Image, k: int = 20) -> list[SearchHit]:
+    def search_image(
+        self, image: Image.Image, k: int = 20, verify: bool = False
+    ) -> list[SearchHit]:
         index = self._require_vectors()
+        if verify:
+            return self._search_verified([(image.convert("RGB"), None)], k)[0]
         vector = embed_images(self.embedder(), [image.convert("RGB")])
         return search_vectors(index, self.catalog, vector, k)[0]
 
-    def search_bytes(self, data: bytes, k: int = 20) -> list[SearchHit]:
+    def search_bytes(self, data: bytes, k: int = 20, verify: bool = False) -> list[SearchHit]:
         """Search by encoded image data (a paste or a drag from a browser)."""
-        return self.search_image(decode_bytes(data, "dropped image").image, k)
+        return self.search_image(decode_bytes(data, "dropped image").image, k, verify)
 
-    def search_file_id(self, file_id: int, k: int = 20) -> list[SearchHit]:
+    def search_file_id(self, file_id: int, k: int = 20, verify: bool = False) -> list[SearchHit]:
         index = self._require_vectors()
+        if verify:
+            record = self.catalog.file_by_id(file_id)
+            if record is None:
+                raise EmptyLibraryError(f"photo {file_id} is not in the catalogue")
+            return self._search_verified([(decode_file(Path(record.path)), record)], k)[0]
         stored = self._stored_vector(self.catalog.file_by_id(file_id))
         if stored is None:
             record = self.catalog.file_by_id(file_id)
@@ -184,14 +252,53 @@ class Library:
             return self.search_files([Path(record.path)], k)[0]
         return search_vectors(index, self.catalog, stored[None, :], k, [file_id])[0]
 
+    def _search_verified(
+        self, queries: Sequence[tuple[DecodedPhoto | Image.Image, FileRecord | None]], k: int
+    ) -> list[list[SearchHit]]:
+        """Precise search: embed each query with its 90/180/270° rotations and mirror image (one
+        batch), merge their candidates, verify the best RERANK_TOP with keypoints and put
+        verified near-duplicates first. Hits are `verify.VerifiedHit`s (with `inliers`)."""
+        from photofinder.core import verify as checks
+
+        index = self._require_vectors()
+        images: list[Image.Image] = []
+        for photo, _ in queries:
+            image = photo.image if isinstance(photo, DecodedPhoto) else photo
+            images.extend(checks.query_variants(image))
+        vectors = embed_images(self.embedder(), images)
+        depth = max(k, checks.RERANK_TOP)
+        per_variant = len(checks.QUERY_VARIANTS)
+        exclude: list[int | None] = [
+            record.id if record else None for _, record in queries for _ in range(per_variant)
+        ]
+        hit_lists = search_vectors(index, self.catalog, vectors, depth, exclude)
+        results: list[list[SearchHit]] = []
+        for number, (photo, _) in enumerate(queries):
+            lists = hit_lists[number * per_variant : (number + 1) * per_variant]
+            candidates = checks.merge_candidates(lists, depth)
+            head = candidates[: checks.RERANK_TOP]
+            if isinstance(photo, DecodedPhoto):
+                size = (photo.width, photo.height)
+                query = checks.query_features(photo.image, original_size=size)
+            else:
+                query = checks.query_features(photo)
+            features = checks.catalog_features(self.catalog, head, query.plain.kind)
+            results.append(list(checks.rerank(query, candidates, features=features)[:k]))
+        return results
+
     def _stored_vector(self, record: FileRecord | None) -> np.ndarray | None:
         if record is None or record.status != "ok":
             return None
         return self.catalog.vector(record.id, self.info.name, self.info.version)
 
     # --- duplicates and status ---------------------------------------------------------------
-    def duplicates(self, threshold: float = DEFAULT_THRESHOLD) -> list[DuplicateGroup]:
-        return find_duplicates(self.index, self.catalog, threshold)
+    def duplicates(
+        self, strictness: Strictness = DEFAULT_STRICTNESS, geometric: bool = True
+    ) -> list[DuplicateGroup]:
+        """Duplicate groups with suggested keepers; dismissed pairs never come back."""
+        from photofinder.core.review import review_duplicates
+
+        return review_duplicates(self.index, self.catalog, strictness, geometric)
 
     def status(self) -> LibraryStatus:
         catalog = self.catalog

@@ -61,7 +61,8 @@ def read_one(file_id: int, path: str, context: ReadContext) -> ReadOutcome:
             return SameContent(file_id, source, moved=False)
         photo = decode_bytes(data, path)
         meta = PhotoMetadata(
-            photo.content_hash, photo.width, photo.height, photo.format, photo.captured_at
+            photo.content_hash, photo.width, photo.height, photo.format, photo.captured_at,
+            photo.camera,
         )
         return Decoded(file_id, meta, photo.thumbnail_jpeg(), context.prepare(photo.image))
     except FileVanishedError as exc:

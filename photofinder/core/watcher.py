@@ -69,14 +69,21 @@ class FolderWatcher:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._folders: list[str] = []
+        self._lifecycle = threading.Lock()  # start and stop may come from different threads
 
     @property
     def folders(self) -> list[str]:
         return list(self._folders)
 
     def start(self, folders: Iterable[Path]) -> None:
-        """(Re)start watching these folders; folders that do not exist are skipped."""
-        self.stop()
+        """(Re)start watching these folders; folders that do not exist are skipped.
+
+        Setting up a recursive watch walks every subfolder: call this off the GUI thread."""
+        with self._lifecycle:
+            self._stop()
+            self._start(folders)
+
+    def _start(self, folders: Iterable[Path]) -> None:
         self._stopping = False
         self._folders = [str(f) for f in folders if Path(f).is_dir()]
         observer = Observer()
@@ -93,6 +100,10 @@ class FolderWatcher:
     def stop(self) -> None:
         """Stop watching and join the threads; pending changes are dropped (an update at the
         next start-up reconciles them)."""
+        with self._lifecycle:
+            self._stop()
+
+    def _stop(self) -> None:
         with self._cond:
             self._stopping = True
             self._cond.notify_all()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from photofinder.core.devices import DEVICE_CHOICES, DeviceStatus
-from photofinder.core.embedders import list_methods
+from photofinder.core.embedders.base import MethodInfo
 
 DEVICE_LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA (NVIDIA)", "mps": "Apple MPS"}
 
@@ -27,16 +27,40 @@ def _select(combo: QComboBox, value: str) -> None:
 
 
 class MethodCombo(QComboBox):
+    """Starts with the current method only: listing every method may inspect weight files and
+    import heavy packages, so the list arrives later from a worker thread (`apply_methods`)."""
+
+    wanted = Signal()  # the list is needed now (the popup was opened)
+
     def __init__(self, current: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setToolTip("Embedding method used for indexing and search")
-        for info in list_methods():
+        self.addItem(current, current)
+        self.loaded = False
+
+    def showPopup(self) -> None:  # noqa: N802
+        if not self.loaded:
+            self.wanted.emit()
+        super().showPopup()
+
+    def apply_methods(self, methods: Sequence[MethodInfo]) -> None:
+        current = self.value()
+        self.loaded = True
+        self.blockSignals(True)
+        self.clear()
+        for info in methods:
             label = info.name if info.available else f"{info.name} (unavailable)"
             self.addItem(label, info.name)
             item: QStandardItem = _items(self).item(self.count() - 1)
             item.setToolTip(info.description if info.available else info.reason)
             item.setEnabled(info.available)
+        if self.findData(current) < 0:
+            self.addItem(current, current)
         _select(self, current)
+        self.blockSignals(False)
+        if self.view().isVisible():  # refresh an open popup
+            self.hidePopup()
+            super().showPopup()
 
     def value(self) -> str:
         return str(self.currentData())
@@ -82,5 +106,3 @@ class DeviceCombo(QComboBox):
         row = self.findData(name)
         return row >= 0 and _items(self).item(row).isEnabled()
 
-
-__all__ = ["DeviceCombo", "MethodCombo", "Qt"]

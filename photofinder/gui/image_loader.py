@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QImage, QImageReader
 
 from photofinder.core.library import Library
+from photofinder.core.search import SearchHit
+from photofinder.gui.threads import new_thread
 
 BATCH = 24
+BROWSE_LIMIT = 5000
+BATCH_INTERVAL_S = 0.1  # deliver at least this often while busy
 PREVIEW_SIDE = 1600
+
+
+def browse_hits(library: Library, limit: int = BROWSE_LIMIT) -> list[SearchHit]:
+    """The indexed photos in path order (what the grid shows before any query)."""
+    catalog = library.catalog
+    ids: list[int] = []
+    for root in catalog.roots():
+        if not root.excluded:
+            ids.extend(file_id for file_id, _, _ in catalog.files_under(root.id).values())
+    records = catalog.files_by_ids(ids)
+    ok = sorted((r for r in records.values() if r.status == "ok"), key=lambda r: r.path)
+    return [SearchHit(r.id, r.path, math.nan) for r in ok[:limit]]
 
 
 class ImageWorker(QObject):
     thumbnails = Signal(object)  # dict[int, QImage]
-    image = Signal(str, str, QImage)  # tag, path, image (null when unreadable)
+    listed = Signal(object)  # list[SearchHit]
+    image = Signal(str, str, object)  # tag, path, QImage (null when unreadable)
 
     def __init__(self, library: Library, loader: ImageLoader) -> None:
         super().__init__()
@@ -25,15 +44,21 @@ class ImageWorker(QObject):
     @Slot()
     def drain(self) -> None:
         batch: dict[int, QImage] = {}
+        started = time.monotonic()
         while (file_id := self._loader.next_request()) is not None:
             data = self._library.catalog.thumbnail(file_id)
             image = QImage.fromData(data) if data else QImage()
             batch[file_id] = image
-            if len(batch) >= BATCH:
+            if len(batch) >= BATCH or time.monotonic() - started > BATCH_INTERVAL_S:
                 self.thumbnails.emit(batch)
                 batch = {}
+                started = time.monotonic()
         if batch:
             self.thumbnails.emit(batch)
+
+    @Slot()
+    def list_library(self) -> None:
+        self.listed.emit(browse_hits(self._library))
 
     @Slot(str, str, int)
     def load_image(self, tag: str, path: str, side: int) -> None:
@@ -51,8 +76,10 @@ class ImageLoader(QObject):
     """Owns the loader thread. Thumbnail requests are served newest first (what is on screen)."""
 
     thumbnails = Signal(object)  # dict[int, QImage]
-    image = Signal(str, str, QImage)
+    image = Signal(str, str, object)  # tag, path, QImage
+    listed = Signal(object)  # list[SearchHit]
     _wake = Signal()
+    _list = Signal()
     _load = Signal(str, str, int)
 
     def __init__(self, library: Library, parent: QObject | None = None) -> None:
@@ -61,12 +88,13 @@ class ImageLoader(QObject):
         self._queue: list[int] = []
         self._queued: set[int] = set()
         self._wanted: dict[str, str] = {}
-        self._thread = QThread()
-        self._thread.setObjectName("photofinder-images")
+        self._thread = new_thread("photofinder-images")
         self._worker = ImageWorker(library, self)
         self._worker.moveToThread(self._thread)
         self._wake.connect(self._worker.drain)
         self._load.connect(self._worker.load_image)
+        self._list.connect(self._worker.list_library)
+        self._worker.listed.connect(self.listed)
         self._worker.thumbnails.connect(self.thumbnails)
         self._worker.image.connect(self._on_image)
         self._thread.finished.connect(self._worker.deleteLater)
@@ -90,6 +118,10 @@ class ImageLoader(QObject):
             self._queued.discard(file_id)
             return file_id
 
+    def request_library(self) -> None:
+        """List the indexed photos (answered by `listed`)."""
+        self._list.emit()
+
     def request_image(self, tag: str, path: str, side: int = PREVIEW_SIDE) -> None:
         with self._lock:
             self._wanted[tag] = path
@@ -99,7 +131,7 @@ class ImageLoader(QObject):
         with self._lock:
             return self._wanted.get(tag)
 
-    @Slot(str, str, QImage)
+    @Slot(str, str, object)
     def _on_image(self, tag: str, path: str, image: QImage) -> None:
         if self.image_generation(tag) == path:
             self.image.emit(tag, path, image)

@@ -64,7 +64,8 @@ class ResultsModel(QAbstractListModel):
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        flag = Qt.ItemFlag
+        return flag.ItemIsEnabled | flag.ItemIsSelectable | flag.ItemNeverHasChildren
 
     def roleNames(self) -> dict[int, QByteArray]:  # noqa: N802
         names = super().roleNames()
@@ -80,6 +81,21 @@ class ResultsModel(QAbstractListModel):
         self._hits = list(hits)
         self._rows = {hit.file_id: row for row, hit in enumerate(self._hits)}
         self.endResetModel()
+
+    def extend_or_set(self, hits: Sequence[SearchHit]) -> None:
+        """Append when the current rows are a prefix of `hits` (the growing library grid keeps
+        its scroll position and selection); otherwise reset."""
+        count = len(self._hits)
+        same = [h.file_id for h in hits[:count]] == [h.file_id for h in self._hits]
+        if count == 0 or len(hits) < count or not same:
+            self.set_hits(hits)
+            return
+        if len(hits) == count:
+            return
+        self.beginInsertRows(QModelIndex(), count, len(hits) - 1)
+        self._hits.extend(hits[count:])
+        self._rows.update({hit.file_id: row for row, hit in enumerate(hits) if row >= count})
+        self.endInsertRows()
 
     def hits(self) -> list[SearchHit]:
         return list(self._hits)

@@ -6,12 +6,14 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from photofinder.core.devices import DEVICE_CHOICES, device_status
+from photofinder.core.embedders import list_methods
 from photofinder.core.errors import PhotoFinderError
 from photofinder.core.library import Library
 from photofinder.core.search import SearchHit
+from photofinder.gui.threads import new_thread
 
 log = logging.getLogger(__name__)
 DEFAULT_K = 60
@@ -32,6 +34,7 @@ class SearchWorker(QObject):
     error = Signal(int, object, str)  # generation, Query, message
     busy = Signal(int, str)  # generation, what is slow (the first search loads the model)
     devices = Signal(object)  # list[DeviceStatus]
+    methods = Signal(object)  # list[MethodInfo]
 
     def __init__(self, library: Library, controller: SearchController) -> None:
         super().__init__()
@@ -43,6 +46,9 @@ class SearchWorker(QObject):
         if generation != self._controller.generation:
             return  # superseded while queued: the latest query wins
         try:
+            # This thread's catalogue first: Library.index takes the library lock and then
+            # asks for the calling thread's catalogue, which takes the same lock.
+            self._library.catalog  # noqa: B018
             if not self._library.model_loaded and self._needs_model(query):
                 self.busy.emit(generation, "Loading the model…")
             hits = self._run(query, k)
@@ -72,6 +78,14 @@ class SearchWorker(QObject):
         return []
 
     @Slot()
+    def list_methods(self) -> None:
+        """May inspect weight files and import torchvision: never on the GUI thread."""
+        try:
+            self.methods.emit(list_methods())
+        except Exception:  # a broken optional method must not take the app down
+            log.exception("listing methods failed")
+
+    @Slot()
     def probe_devices(self) -> None:
         """May import torch (only when a GPU driver is present): never on the GUI thread."""
         statuses = [device_status(name) for name in DEVICE_CHOICES if name != "auto"]
@@ -85,22 +99,25 @@ class SearchController(QObject):
     error = Signal(object, str)
     busy = Signal(str)
     devices = Signal(object)
+    methods = Signal(object)
     _request = Signal(int, object, int)
     _probe = Signal()
+    _list_methods = Signal()
 
     def __init__(self, library: Library, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.generation = 0
-        self._thread = QThread()
-        self._thread.setObjectName("photofinder-search")
+        self._thread = new_thread("photofinder-search")
         self._worker = SearchWorker(library, self)
         self._worker.moveToThread(self._thread)
         self._request.connect(self._worker.search)
         self._probe.connect(self._worker.probe_devices)
+        self._list_methods.connect(self._worker.list_methods)
         self._worker.results.connect(self._on_results)
         self._worker.error.connect(self._on_error)
         self._worker.busy.connect(self._on_busy)
         self._worker.devices.connect(self.devices)
+        self._worker.methods.connect(self.methods)
         self._thread.finished.connect(self._worker.deleteLater)
         self._thread.start()
 
@@ -111,6 +128,9 @@ class SearchController(QObject):
 
     def probe_devices(self) -> None:
         self._probe.emit()
+
+    def request_methods(self) -> None:
+        self._list_methods.emit()
 
     def shutdown(self) -> None:
         self.generation += 1  # drop anything still queued

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import math
+import threading
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
 from photofinder.core.library import Library
-from photofinder.core.search import SearchHit
 from photofinder.core.watcher import DEFAULT_DEBOUNCE_S, FolderWatcher
 from photofinder.gui.image_loader import ImageLoader
 from photofinder.gui.search_worker import SearchController
 from photofinder.gui.workers import IndexController
-
-BROWSE_LIMIT = 5000
 
 
 class Session(QObject):
@@ -39,25 +36,27 @@ class Session(QObject):
         self.watcher = FolderWatcher(self._watch_event.emit, debounce_s)
         self._watch_event.connect(self._on_watch_event)
         self._closed = False
+        self._watch_starter: threading.Thread | None = None
 
     def watched_folders(self) -> list[Path]:
         return [Path(r.path) for r in self.library.roots() if not r.excluded]
 
     def restart_watching(self) -> None:
-        """Watch the current folders (called after start-up and after folder changes)."""
-        if not self._closed:
-            self.watcher.start(self.watched_folders())
+        """Watch the current folders (after start-up and after folder changes). Setting up a
+        recursive watch walks every subfolder, so it runs on a short-lived thread."""
+        if self._closed:
+            return
+        self._join_watch_starter()
+        self._watch_starter = threading.Thread(
+            target=self.watcher.start, args=(self.watched_folders(),),
+            name="photofinder-watch-start", daemon=True,
+        )
+        self._watch_starter.start()
 
-    def browse_hits(self) -> list[SearchHit]:
-        """The indexed photos in path order (what the grid shows before any query)."""
-        catalog = self.library.catalog
-        ids: list[int] = []
-        for root in catalog.roots():
-            if not root.excluded:
-                ids.extend(file_id for file_id, _, _ in catalog.files_under(root.id).values())
-        records = catalog.files_by_ids(ids)
-        ok = sorted((r for r in records.values() if r.status == "ok"), key=lambda r: r.path)
-        return [SearchHit(r.id, r.path, math.nan) for r in ok[:BROWSE_LIMIT]]
+    def _join_watch_starter(self) -> None:
+        if self._watch_starter is not None:
+            self._watch_starter.join()
+            self._watch_starter = None
 
     @Slot(object)
     def _on_watch_event(self, paths: set[str]) -> None:
@@ -71,6 +70,7 @@ class Session(QObject):
         if self._closed:
             return
         self._closed = True
+        self._join_watch_starter()
         self.watcher.stop()
         self.indexer.shutdown()
         self.search.shutdown()

@@ -12,7 +12,7 @@ from photofinder.core.progress import Progress
 def format_eta(seconds: float | None) -> str:
     if seconds is None:
         return ""
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     if seconds < 60:
         return f"{seconds} s left"
     minutes, seconds = divmod(seconds, 60)
@@ -41,13 +41,17 @@ def format_progress(progress: Progress) -> str:
 def format_report(report: IndexReport) -> str:
     if report.cancelled:
         return f"Indexing stopped: {report.embedded:,} photos indexed so far (resumes next time)"
-    parts = [f"{report.embedded + report.copied:,} photos indexed"]
+    parts = []
+    if report.embedded + report.copied:
+        parts.append(f"{report.embedded + report.copied:,} photos indexed")
     if report.moved:
         parts.append(f"{report.moved:,} moved")
     if report.deleted:
         parts.append(f"{report.deleted:,} removed")
     if report.failed:
         parts.append(f"{report.failed:,} unreadable")
+    if not parts:
+        return "Up to date"
     return "Up to date: " + ", ".join(parts) + f" in {report.elapsed_s:.1f} s"
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
-from PySide6.QtGui import QImage, QPainter, QPalette
+from PySide6.QtGui import QFontMetrics, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from photofinder.gui.results_model import FILE_ID_ROLE, SCORE_ROLE, THUMBNAIL_ROLE
@@ -24,11 +25,19 @@ class ThumbnailDelegate(QStyledItemDelegate):
         self.side = side
         self._scaled.clear()
 
+    def cell_size(self, metrics: QFontMetrics) -> QSize:
+        text = 2 * metrics.height() + 4
+        return QSize(self.side + 2 * MARGIN, self.box_height + 2 * MARGIN + text)
+
+    @property
+    def box_height(self) -> int:
+        """Image area: 4:3, the shape of most photos (portrait ones fit its height)."""
+        return round(self.side * 0.75)
+
     def sizeHint(  # noqa: N802
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> QSize:
-        line = option.fontMetrics.height()  # type: ignore[attr-defined]
-        return QSize(self.side + 2 * MARGIN, self.side + 2 * MARGIN + 2 * line + 4)
+        return self.cell_size(option.fontMetrics)
 
     def paint(
         self,
@@ -36,33 +45,35 @@ class ThumbnailDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         index: QModelIndex | QPersistentModelIndex,
     ) -> None:
-        rect: QRect = option.rect  # type: ignore[attr-defined]
-        palette: QPalette = option.palette  # type: ignore[attr-defined]
-        widget = option.widget  # type: ignore[attr-defined]
+        rect: QRect = option.rect
+        palette: QPalette = option.palette
+        widget = option.widget
         style = widget.style() if widget is not None else None
         painter.save()
         if style is not None:
-            style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
-        box = QRect(rect.x() + MARGIN, rect.y() + MARGIN, self.side, self.side)
+            panel = QStyle.PrimitiveElement.PE_PanelItemViewItem
+            style.drawPrimitive(panel, option, painter, widget)
+        box = QRect(rect.x() + MARGIN, rect.y() + MARGIN, self.side, self.box_height)
         image = index.data(THUMBNAIL_ROLE)
         if isinstance(image, QImage) and not image.isNull():
             dpr = painter.device().devicePixelRatioF() if painter.device() else 1.0
             scaled = self._fit(int(index.data(FILE_ID_ROLE)), image, dpr)
             w = round(scaled.width() / dpr)
             h = round(scaled.height() / dpr)
-            target = QRect(box.x() + (self.side - w) // 2, box.y() + (self.side - h) // 2, w, h)
+            x = box.x() + (box.width() - w) // 2
+            target = QRect(x, box.y() + (box.height() - h) // 2, w, h)
             painter.drawImage(target, scaled)
         else:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(palette.color(QPalette.ColorRole.Midlight))
             painter.drawRoundedRect(box.adjusted(8, 8, -8, -8), 6, 6)
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(palette.color(role))
-        line = option.fontMetrics.height()  # type: ignore[attr-defined]
+        line = option.fontMetrics.height()
         text_rect = QRect(rect.x() + MARGIN, box.bottom() + 4, self.side, line)
         score = index.data(SCORE_ROLE)
-        if isinstance(score, float):
+        if isinstance(score, float) and not math.isnan(score):
             font = painter.font()
             font.setBold(True)
             painter.setFont(font)
@@ -70,7 +81,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
             font.setBold(False)
             painter.setFont(font)
         name = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
-        elided = option.fontMetrics.elidedText(  # type: ignore[attr-defined]
+        elided = option.fontMetrics.elidedText(
             name, Qt.TextElideMode.ElideMiddle, self.side
         )
         painter.drawText(text_rect.translated(0, line), Qt.AlignmentFlag.AlignHCenter, elided)
@@ -78,12 +89,13 @@ class ThumbnailDelegate(QStyledItemDelegate):
 
     def _fit(self, file_id: int, image: QImage, dpr: float) -> QImage:
         """The thumbnail scaled to the cell in device pixels, so it stays sharp on high DPI."""
-        pixels = max(1, round(self.side * dpr))
-        key = (file_id, pixels, image.cacheKey() & 0x7FFFFFFF)
+        width = max(1, round(self.side * dpr))
+        height = max(1, round(self.box_height * dpr))
+        key = (file_id, width, image.cacheKey() & 0x7FFFFFFF)
         scaled = self._scaled.get(key)
         if scaled is None:
             scaled = image.scaled(
-                pixels, pixels, Qt.AspectRatioMode.KeepAspectRatio,
+                width, height, Qt.AspectRatioMode.KeepAspectRatio,
                 Qt.TransformationMode.SmoothTransformation,
             )
             scaled.setDevicePixelRatio(dpr)

@@ -9,8 +9,8 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from photofinder.core.errors import PhotoFinderError
 from photofinder.core.library import Library
-from photofinder.core.pipeline import IndexReport
 from photofinder.core.progress import CancelToken, Progress
+from photofinder.gui.threads import new_thread
 
 log = logging.getLogger(__name__)
 PROGRESS_INTERVAL_S = 0.1
@@ -50,7 +50,8 @@ class IndexWorker(QObject):
         """Called from the core on this thread, per file: forward at most ten times a second."""
         now = time.monotonic()
         final = progress.total > 0 and progress.done >= progress.total
-        if progress.stage != self._last_stage or final or now - self._last_emit >= PROGRESS_INTERVAL_S:
+        due = now - self._last_emit >= PROGRESS_INTERVAL_S
+        if progress.stage != self._last_stage or final or due:
             self._last_emit = now
             self._last_stage = progress.stage
             self.progress.emit(progress)
@@ -90,8 +91,7 @@ class IndexController(QObject):
             self._rerun = True
             return
         self._cancel = CancelToken()
-        thread = QThread()
-        thread.setObjectName("photofinder-index")
+        thread = new_thread("photofinder-index")
         worker = IndexWorker(self._library, self._cancel)
         worker.moveToThread(thread)
         worker.progress.connect(self.progress)
@@ -124,6 +124,11 @@ class IndexController(QObject):
         if thread is None:
             return True
         stopped = thread.wait(timeout_ms)
+        if not stopped:
+            # Only model loading ignores the cancel switch; destroying a running QThread
+            # would crash, so wait for it to reach the next checkpoint.
+            log.warning("indexing is slow to stop (loading the model?); waiting for it")
+            thread.wait()
         self._on_thread_finished()
         return stopped
 

@@ -6,9 +6,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 from photofinder.core.devices import resolve_device
-from photofinder.core.embedders import efficientnet_lite0
+from photofinder.core.embedders import (
+    efficientnet_lite0,
+    finetune,
+    hog,
+    moco,
+    orb_bow,
+    sift_vlad,
+    simclr,
+    torchvision_models,
+)
 from photofinder.core.embedders.base import Embedder, MethodInfo
-from photofinder.core.errors import MethodUnavailableError
+from photofinder.core.embedders.spec import MethodSpec
+from photofinder.core.errors import MethodUnavailableError, PhotoFinderError
+from photofinder.core.paths import resolve_paths
+from photofinder.core.weights import WeightsSource, models_dir
 
 DEFAULT_METHOD = efficientnet_lite0.INFO.name
 
@@ -16,7 +28,17 @@ Factory = Callable[[str, Path], Embedder]
 
 _FACTORIES: dict[str, tuple[MethodInfo, Factory]] = {
     efficientnet_lite0.INFO.name: (efficientnet_lite0.INFO, efficientnet_lite0.EfficientNetLite0),
+    hog.INFO.name: (hog.INFO, hog.HogEmbedder),
 }
+
+# Methods whose version/dim/availability depend on files in `<data_dir>/models/`: a codebook
+# learned from the library, or weights downloaded or imported (`photofinder models import`).
+_SPECS: dict[str, MethodSpec] = {
+    spec.name: spec
+    for spec in (sift_vlad.SPEC, orb_bow.SPEC, *torchvision_models.SPECS, moco.SPEC,
+                 finetune.SPEC, simclr.SPEC)
+}
+_WEIGHTS: dict[str, WeightsSource] = {**torchvision_models.SOURCES, moco.SOURCE.method: moco.SOURCE}
 
 # Listed so users see why it is missing, with what to use instead.
 _UNAVAILABLE: list[MethodInfo] = [
@@ -32,26 +54,58 @@ _UNAVAILABLE: list[MethodInfo] = [
 ]
 
 
-def list_methods() -> list[MethodInfo]:
-    return [info for info, _ in _FACTORIES.values()] + _UNAVAILABLE
+def default_models_dir() -> Path:
+    """`<data_dir>/models` of the data folder in effect (argument-less: env or platform)."""
+    return models_dir(resolve_paths().data_dir)
 
 
-def method_info(name: str) -> MethodInfo:
+def list_methods(folder: Path | None = None) -> list[MethodInfo]:
+    folder = folder or default_models_dir()
+    specs = [spec.info(folder) for spec in _SPECS.values()]
+    return [info for info, _ in _FACTORIES.values()] + specs + _UNAVAILABLE
+
+
+def method_spec(name: str) -> MethodSpec | None:
+    """The spec of a method that reads the models folder (None for self-contained ones)."""
+    return _SPECS.get(name)
+
+
+def weights_source(name: str) -> WeightsSource:
+    """What `photofinder models import NAME FILE` checks a file against."""
+    if name not in _WEIGHTS:
+        known = ", ".join(_WEIGHTS)
+        raise PhotoFinderError(f"method {name!r} takes no weights file; importable: {known}")
+    return _WEIGHTS[name]
+
+
+def weights_methods() -> list[str]:
+    return list(_WEIGHTS)
+
+
+def method_info(name: str, folder: Path | None = None) -> MethodInfo:
     if name in _FACTORIES:
         return _FACTORIES[name][0]
+    if name in _SPECS:
+        return _SPECS[name].info(folder or default_models_dir())
     for info in _UNAVAILABLE:
         if info.name == name:
             raise MethodUnavailableError(f"method {name!r} is not available: {info.reason}")
-    known = ", ".join(_FACTORIES)
+    known = ", ".join([*_FACTORIES, *_SPECS])
     raise MethodUnavailableError(f"unknown method {name!r}; available: {known}")
 
 
-def load_embedder(name: str, device: str, cache_dir: Path) -> Embedder:
-    """Load a method on a device ("auto" picks CUDA, then MPS, then CPU)."""
-    method_info(name)
+def load_embedder(
+    name: str, device: str, cache_dir: Path, folder: Path | None = None
+) -> Embedder:
+    """Load a method on a device ("auto" picks CUDA, then MPS, then CPU). `folder` is the
+    models folder (`<data_dir>/models`) of methods with learned or imported state."""
+    method_info(name, folder)
     concrete = resolve_device(device)
+    if name in _SPECS:
+        return _SPECS[name].load(concrete, cache_dir, folder or default_models_dir())
     return _FACTORIES[name][1](concrete, cache_dir)
 
 
-__all__ = ["DEFAULT_METHOD", "Embedder", "MethodInfo", "list_methods", "load_embedder",
-           "method_info"]
+__all__ = ["DEFAULT_METHOD", "Embedder", "MethodInfo", "MethodSpec", "default_models_dir",
+           "list_methods", "load_embedder", "method_info", "method_spec", "weights_methods",
+           "weights_source"]

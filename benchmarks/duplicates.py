@@ -1,0 +1,139 @@
+"""Duplicate finding: pair precision/recall per strictness, and grouping time at 100k photos.
+
+Quality: the Caltech-101 dev set plus near-duplicate copies of some of its photos (crops,
+rotations, mirror, JPEG, scaling, colour, caption) are indexed together; the true pairs are
+(original, copy) and (copy, copy) of the same original.
+Scale: 100,000 synthetic vectors with planted near-duplicate clusters, whose candidate pairs
+are verified with real photo pairs (so the geometric check costs what it really costs).
+    python -m benchmarks.duplicates [--originals 150] [--items 100000] [--skip-scale]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.quality import DEFAULT_DATA, labelled_photos
+from photofinder.core.catalog import FileRecord, PhotoMetadata
+from photofinder.core.duplicates import Strictness, find_duplicates
+from photofinder.core.embedders.base import l2_normalise
+from photofinder.core.library import Library
+from photofinder.core.neardup import make_neardup_set
+from photofinder.core.review import confirm_geometrically
+
+
+def pair_scores(groups: list[set[str]], truth: set[frozenset[str]]) -> tuple[float, float, int]:
+    found = {frozenset(p) for g in groups for p in itertools.combinations(sorted(g), 2)}
+    true_found = len(found & truth)
+    precision = true_found / len(found) if found else 1.0
+    return precision, true_found / len(truth), len(found)
+
+
+def quality(data: Path, originals: int, seed: int) -> None:
+    photos = labelled_photos(data)
+    with tempfile.TemporaryDirectory() as scratch:
+        library_dir = Path(scratch) / "library"
+        shutil.copytree(data, library_dir / "caltech", ignore=shutil.ignore_patterns("*.md"))
+        copies = make_neardup_set(photos, library_dir / "copies", originals, seed)
+        truth: set[frozenset[str]] = set()
+        by_original: dict[str, list[str]] = {}
+        for query, original, _ in copies:
+            inside = library_dir / "caltech" / original.relative_to(data)
+            by_original.setdefault(str(inside.resolve()), []).append(str(query.resolve()))
+        for source, dups in by_original.items():
+            members = [source, *dups]
+            truth.update(frozenset(p) for p in itertools.combinations(members, 2))
+        kind_of = {str(q.resolve()): k for q, _, k in copies}
+        with Library(Path(scratch) / "data", device="cpu") as library:
+            library.add_roots([library_dir])
+            started = time.perf_counter()
+            report = library.update()
+            print(f"indexed {report.embedded} photos ({len(copies)} near-duplicate copies of "
+                  f"{originals} originals among {len(photos)} photos) in "
+                  f"{time.perf_counter() - started:.0f} s")
+            for strictness in Strictness:
+                started = time.perf_counter()
+                groups = [set(g.paths) for g in library.duplicates(strictness)]
+                elapsed = time.perf_counter() - started
+                precision, recall, found = pair_scores(groups, truth)
+                print(f"{strictness.value:8s}: {len(groups)} groups, {found} pairs, pair "
+                      f"precision {precision:.3f}, recall {recall:.3f} ({elapsed:.1f} s)")
+                if strictness is Strictness.NEAR:
+                    grouped = {p for g in groups for p in g}
+                    per_kind = {
+                        kind: np.mean([q in grouped for q, k in kind_of.items() if k == kind])
+                        for kind in dict.fromkeys(kind_of.values())
+                    }
+                    print("  copies found per kind: "
+                          + ", ".join(f"{k} {v:.2f}" for k, v in per_kind.items()))
+
+
+def scale(items: int, data: Path) -> None:
+    """Synthetic vectors with planted clusters; candidate pairs verified on real photo pairs."""
+    rng = np.random.default_rng(3)
+    photos = labelled_photos(data)
+    with tempfile.TemporaryDirectory() as scratch, Library(Path(scratch) / "d") as library:
+        pairs_dir = Path(scratch) / "pairs"
+        real = make_neardup_set(photos, pairs_dir, 60, 1, kinds=("crop", "jpeg", "color"))
+        key = library.index.key
+        catalog = library.catalog
+        root = catalog.add_root(Path(scratch) / "synthetic")
+        base = l2_normalise(rng.standard_normal((items, key.dim)).astype(np.float32))
+        planted = rng.choice(items, size=items // 50, replace=False)  # 2 % have a copy
+        vectors = base.copy()
+        sources = rng.choice(np.setdiff1d(np.arange(items), planted), size=len(planted))
+        vectors[planted] = l2_normalise(base[sources] + 0.12 * vectors[planted])
+        started = time.perf_counter()
+        with catalog.transaction():
+            for i, vector in enumerate(vectors):
+                path = str(Path(scratch) / "synthetic" / f"{i:06d}.jpg")
+                file_id = catalog.upsert_seen(root.id, path, 1, 1)
+                catalog.mark_ok(file_id, PhotoMetadata(f"h{i}", 10, 10, "JPEG", None), b"")
+                catalog.put_vector(file_id, key.method, key.version, vector)
+        library.index.sync(catalog)
+        print(f"{items} synthetic photos catalogued and indexed in "
+              f"{time.perf_counter() - started:.0f} s ({len(planted)} planted copies)")
+        verified = 0
+
+        def confirm(candidates: list[tuple[FileRecord, FileRecord]]) -> list[bool]:
+            nonlocal verified
+            verified = len(candidates)
+            stand_ins = [(real[i % len(real)][0], real[i % len(real)][1]) for i in range(verified)]
+            records = [
+                (FileRecord(0, 1, str(q), 0, 0, None, 0, 0, None, None, "ok", None),
+                 FileRecord(0, 1, str(o), 0, 0, None, 0, 0, None, None, "ok", None))
+                for q, o in stand_ins
+            ]
+            return confirm_geometrically(records)
+
+        started = time.perf_counter()
+        groups = find_duplicates(library.index, catalog, Strictness.NEAR, confirm=confirm)
+        elapsed = time.perf_counter() - started
+        print(f"grouped {items} photos in {elapsed:.1f} s: {len(groups)} groups, {verified} "
+              "candidate pairs verified geometrically on real photo pairs")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--originals", type=int, default=150)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--skip-quality", action="store_true")
+    parser.add_argument("--skip-scale", action="store_true")
+    args = parser.parse_args(argv)
+    if not args.skip_quality:
+        quality(args.data, args.originals, args.seed)
+    if not args.skip_scale:
+        scale(args.items, args.data)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,316 @@
+"""`photofinder compare`: every embedding method measured on the user's own labelled photos.
+
+A folder-labelled set (folder name = class) gives, per method: embedding speed (photos/s,
+decoded photos in, vectors out, on this machine), class-level mAP and precision@10, rank-1
+recall of generated near-duplicates (crops, rotations, re-encodes… of the same photos) among
+all the photos, and memory per photo (the stored vector plus its share of the hnswlib index).
+Methods that cannot run here (weights missing, patented) are listed with the reason."""
+
+from __future__ import annotations
+
+import io
+import math
+import random
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from photofinder.core.embedders import (
+    default_models_dir,
+    list_methods,
+    load_embedder,
+    method_spec,
+)
+from photofinder.core.embedders.base import Embedder, FloatArray
+from photofinder.core.embedders.spec import FIT_SAMPLE
+from photofinder.core.errors import PhotoFinderError, PhotoReadError
+from photofinder.core.imageio import PHOTO_SUFFIXES, decode_bytes, decode_file
+from photofinder.core.metrics import class_map_and_precision, neardup_recall_at_1
+from photofinder.core.neardup import KINDS, SAVE_QUALITY, TRANSFORMS, load_original
+from photofinder.core.paths import resolve_paths
+from photofinder.core.vector_index import EF_CONSTRUCTION, M
+
+Log = Callable[[str], None]
+
+# What the article's comparison table says, per method, next to the measured numbers.
+PROS_CONS: dict[str, tuple[str, str]] = {
+    "efficientnet-lite0": ("fast on CPU, bundled offline, semantic", "ImageNet-biased"),
+    "hog": ("no model, very fast, tiny", "global layout only; no rotation/crop invariance"),
+    "sift-vlad": ("crop/rotation robust keypoints", "slow; codebook to learn; weak semantics"),
+    "orb-bow": ("fast binary keypoints, free", "coarse; weak on low texture and semantics"),
+    "resnet50": ("strong generic features", "2048-d; slower on CPU; 98 MB download"),
+    "mobilenet-v3": ("light CNN, fast", "a bit less accurate than ResNet-50"),
+    "vit-b16": ("global context, strong features", "slowest on CPU; 330 MB download"),
+    "moco-v2": ("self-supervised, no labels needed", "checkpoint to import; 2048-d"),
+    "surf": ("fast keypoints (article)", "patented, not in OpenCV builds"),
+}
+
+
+@dataclass
+class MethodResult:
+    name: str
+    version: str = ""
+    dim: int = 0
+    family: str = ""
+    available: bool = True
+    reason: str = ""
+    photos_per_s: float = 0.0
+    fit_s: float = 0.0
+    class_map: float = 0.0
+    precision_at_10: float = 0.0
+    neardup_recall_at_1: float = 0.0
+    neardup_by_kind: dict[str, float] = field(default_factory=dict)
+    vector_bytes: int = 0
+    index_bytes_per_photo: float = 0.0
+    pros: str = ""
+    cons: str = ""
+
+    @property
+    def bytes_per_photo(self) -> float:
+        return self.vector_bytes + self.index_bytes_per_photo
+
+
+@dataclass
+class CompareReport:
+    folder: str
+    photos: int
+    classes: int
+    neardup_queries: int
+    kinds: list[str]
+    device: str
+    methods: list[MethodResult]
+
+    def to_json(self) -> dict[str, Any]:
+        payload = asdict(self)
+        for entry, result in zip(payload["methods"], self.methods, strict=True):
+            entry["bytes_per_photo"] = round(result.bytes_per_photo, 1)
+        return payload
+
+
+def labelled_photos(
+    folder: Path, limit_per_class: int | None = None, seed: int = 0
+) -> list[tuple[Path, str]]:
+    """(photo, class) for photos one folder below `folder`; a seeded sample per class."""
+    if not folder.is_dir():
+        raise PhotoFinderError(f"not a folder: {folder}")
+    result: list[tuple[Path, str]] = []
+    for cls in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        photos = sorted(p for p in cls.iterdir()
+                        if p.suffix.lower() in PHOTO_SUFFIXES and not p.name.startswith("."))
+        if limit_per_class is not None and len(photos) > limit_per_class:
+            photos = sorted(random.Random(f"{seed}:{cls.name}").sample(photos, limit_per_class))
+        result.extend((p, cls.name) for p in photos)
+    return result
+
+
+def _near_duplicates(
+    originals: list[Path], gallery_rows: list[int], count: int, seed: int
+) -> tuple[list[Image.Image], list[str], list[int]]:
+    """Every kind of change applied to `count` seeded originals, JPEG-saved and decoded the
+    way a dropped file would be. Returns images, kinds and the gallery row of each original."""
+    rng = random.Random(seed)
+    picked = sorted(rng.sample(range(len(originals)), min(count, len(originals))))
+    images: list[Image.Image] = []
+    kinds: list[str] = []
+    targets: list[int] = []
+    for number, position in enumerate(picked):
+        base = load_original(originals[position])
+        for kind in KINDS:
+            changed = TRANSFORMS[kind](base, random.Random(f"{seed}:{number}:{kind}"))
+            buffer = io.BytesIO()
+            changed.save(buffer, format="JPEG", quality=SAVE_QUALITY)
+            images.append(decode_bytes(buffer.getvalue(), kind).image)
+            kinds.append(kind)
+            targets.append(gallery_rows[position])
+    return images, kinds, targets
+
+
+def _embed(embedder: Embedder, images: Sequence[Image.Image], batch: int = 32) -> FloatArray:
+    out = [embedder.embed_prepared(np.stack([embedder.prepare(im) for im in images[i:i + batch]]))
+           for i in range(0, len(images), batch)]
+    return np.concatenate(out).astype(np.float32)
+
+
+def index_bytes_per_photo(vectors: FloatArray) -> float:
+    """Size of an hnswlib index of these vectors (the app's parameters) per photo."""
+    import hnswlib
+
+    index = hnswlib.Index(space="ip", dim=vectors.shape[1])
+    index.init_index(max_elements=len(vectors), ef_construction=EF_CONSTRUCTION, M=M)
+    index.add_items(vectors, np.arange(len(vectors)))
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "index.bin"
+        index.save_index(str(path))
+        return path.stat().st_size / len(vectors)
+
+
+def _skipped(info_name: str, version: str, dim: int, family: str, reason: str) -> MethodResult:
+    pros, cons = PROS_CONS.get(info_name, ("", ""))
+    return MethodResult(info_name, version, dim, family, False, reason, pros=pros, cons=cons)
+
+
+def run_compare(
+    folder: Path,
+    methods: Sequence[str] | None = None,
+    limit_per_class: int | None = None,
+    neardup_originals: int = 30,
+    seed: int = 0,
+    device: str = "cpu",
+    data_dir: Path | None = None,
+    log: Log = lambda _m: None,
+) -> CompareReport:
+    """Measure each method (all registered ones by default) on the labelled folder."""
+    paths = resolve_paths(data_dir)
+    weights_dir = default_models_dir() if data_dir is None else paths.data_dir / "models"
+    infos = {m.name: m for m in list_methods(weights_dir)}
+    names = list(methods) if methods else list(infos)
+    unknown = [n for n in names if n not in infos]
+    if unknown:
+        raise PhotoFinderError(f"unknown method {unknown[0]!r}; known: {', '.join(infos)}")
+    labelled = labelled_photos(Path(folder), limit_per_class, seed)
+    log(f"decoding {len(labelled)} photos of {len({c for _, c in labelled})} classes")
+    images: list[Image.Image] = []
+    labels: list[str] = []
+    originals: list[Path] = []
+    for path, label in labelled:
+        try:
+            images.append(decode_file(path).image)
+        except PhotoReadError:
+            continue
+        labels.append(label)
+        originals.append(path)
+    if len(set(labels)) < 2 or len(images) < 4:
+        raise PhotoFinderError(f"{folder}: need photos in at least two class folders to compare")
+    queries, kinds, targets = _near_duplicates(
+        originals, list(range(len(originals))), neardup_originals, seed
+    )
+    log(f"{len(queries)} near-duplicate queries ({len(KINDS)} kinds × "
+        f"{len(queries) // len(KINDS)} photos)")
+    results: list[MethodResult] = []
+    paths.model_cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        fit_dir = Path(scratch) / "models"
+        for name in names:
+            info = infos[name]
+            pros, cons = PROS_CONS.get(name, ("", ""))
+            spec = method_spec(name)
+            if not info.available:
+                log(f"{name}: skipped ({info.reason})")
+                results.append(_skipped(name, info.version, info.dim, info.family, info.reason))
+                continue
+            fit_s = 0.0
+            folder_for = weights_dir
+            try:
+                if spec is not None and spec.fit is not None:  # learned from these photos
+                    folder_for = fit_dir
+                    sample = random.Random(seed).sample(images, min(FIT_SAMPLE, len(images)))
+                    log(f"{name}: learning the codebook from {len(sample)} photos")
+                    started = time.perf_counter()
+                    spec.fit(sample, fit_dir)
+                    fit_s = time.perf_counter() - started
+                log(f"{name}: loading")
+                embedder = load_embedder(name, device, paths.model_cache, folder_for)
+            except PhotoFinderError as exc:
+                log(f"{name}: skipped ({exc})")
+                results.append(_skipped(name, info.version, info.dim, info.family, str(exc)))
+                continue
+            embedder.embed_prepared(np.stack([embedder.prepare(images[0])]))  # warm-up
+            log(f"{name}: embedding {len(images)} photos")
+            started = time.perf_counter()
+            gallery = _embed(embedder, images)
+            elapsed = time.perf_counter() - started
+            query_vectors = _embed(embedder, queries)
+            class_map, p10 = class_map_and_precision(gallery, labels, 10)
+            recall = neardup_recall_at_1(query_vectors, kinds, targets, gallery)
+            used = embedder.info
+            results.append(MethodResult(
+                name, used.version, used.dim, used.family, True, "",
+                photos_per_s=len(images) / elapsed if elapsed > 0 else math.inf,
+                fit_s=fit_s, class_map=class_map, precision_at_10=p10,
+                neardup_recall_at_1=recall.pop("all"), neardup_by_kind=recall,
+                vector_bytes=int(gallery.shape[1]) * 4,
+                index_bytes_per_photo=index_bytes_per_photo(gallery),
+                pros=pros, cons=cons,
+            ))
+    return CompareReport(str(folder), len(images), len(set(labels)), len(queries),
+                         list(KINDS), device, results)
+
+
+def format_table(report: CompareReport) -> str:
+    """The comparison as a text table (measured columns, then the article's pros and cons)."""
+    head = ("method", "dim", "photos/s", "mAP", "P@10", "dup R@1", "bytes/photo", "pros", "cons")
+    rows: list[tuple[str, ...]] = []
+    for r in report.methods:
+        if r.available:
+            rows.append((r.name, str(r.dim), f"{r.photos_per_s:.1f}", f"{r.class_map:.3f}",
+                         f"{r.precision_at_10:.3f}", f"{r.neardup_recall_at_1:.3f}",
+                         f"{r.bytes_per_photo:,.0f}", r.pros, r.cons))
+        else:
+            rows.append((r.name, str(r.dim), "-", "-", "-", "-", "-", r.pros, r.cons))
+    widths = [max(len(h), *(len(row[i]) for row in rows)) if rows else len(h)
+              for i, h in enumerate(head)]
+    lines = [" | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
+             "-+-".join("-" * w for w in widths)]
+    lines += [" | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    lines.append(
+        f"{report.photos} photos, {report.classes} classes, {report.neardup_queries} "
+        f"near-duplicate queries ({', '.join(report.kinds)}); device {report.device}. "
+        "photos/s: decoded photo → vector; mAP/P@10: same folder = relevant; dup R@1: the "
+        "original ranks first among all photos; bytes/photo: float32 vector + hnswlib share."
+    )
+    for r in report.methods:
+        if not r.available:
+            reason = r.reason.removeprefix(f"{r.name}: ")
+            lines.append(f"not measured: {r.name}: {reason}")
+        elif r.fit_s:
+            lines.append(f"{r.name}: codebook learned in {r.fit_s:.1f} s (not in photos/s)")
+    return "\n".join(lines)
+
+
+def plot_speed_accuracy(report: CompareReport, target: Path) -> Path:
+    """A speed (log scale) vs class mAP scatter, one labelled point per measured method (PNG)."""
+    measured = [r for r in report.methods if r.available and r.photos_per_s > 0]
+    width, height, margin = 900, 560, 70
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    font = ImageFont.load_default(size=14)
+    small = ImageFont.load_default(size=12)
+    left, top, right, bottom = margin, 40, width - 30, height - margin
+    draw.rectangle((left, top, right, bottom), outline="black")
+    draw.text((width / 2, 12), "speed vs accuracy", fill="black", font=font, anchor="mt")
+    draw.text((width / 2, height - 20), "photos/s (log scale)", fill="black", font=font,
+              anchor="mm")
+    draw.text((12, top - 20), "class mAP", fill="black", font=font)
+    speeds = [math.log10(r.photos_per_s) for r in measured] or [0.0, 1.0]
+    lo, hi = math.floor(min(speeds)), math.ceil(max(speeds))
+    hi = hi if hi > lo else lo + 1
+    y_hi = max([r.class_map for r in measured] + [0.1])
+    y_hi = math.ceil(y_hi * 10) / 10
+
+    def xy(speed: float, score: float) -> tuple[float, float]:
+        x = left + (math.log10(speed) - lo) / (hi - lo) * (right - left)
+        y = bottom - score / y_hi * (bottom - top)
+        return x, y
+
+    for decade in range(lo, hi + 1):
+        x, _ = xy(10.0**decade, 0.0)
+        draw.line((x, bottom, x, bottom + 5), fill="black")
+        draw.text((x, bottom + 8), f"{10.0**decade:g}", fill="black", font=small, anchor="mt")
+    for step in range(round(y_hi * 10) + 1):
+        _, y = xy(10.0**lo, step / 10)
+        draw.line((left - 5, y, left, y), fill="black")
+        draw.text((left - 8, y), f"{step / 10:.1f}", fill="black", font=small, anchor="rm")
+    for r in measured:
+        x, y = xy(r.photos_per_s, r.class_map)
+        draw.ellipse((x - 5, y - 5, x + 5, y + 5), fill=(30, 100, 200))
+        draw.text((x + 8, y - 8), f"{r.name} (dup R@1 {r.neardup_recall_at_1:.2f})",
+                  fill="black", font=small)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    image.save(target, "PNG")
+    return target

@@ -1,0 +1,104 @@
+"""Which copy of a duplicate group to keep: ordered rules the user can reorder, with reasons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from photofinder.core.catalog import FileRecord
+
+RAW_FORMATS = frozenset({"RAW", "DNG", "CR2", "CR3", "NEF", "ARW", "RAF", "ORF", "RW2", "PEF"})
+FORMAT_RANK = {"RAW": 5, "HEIF": 4, "AVIF": 4, "PNG": 3, "TIFF": 3, "JPEG": 2, "WEBP": 1}
+
+RuleKey = Callable[[FileRecord], float]
+
+
+@dataclass(frozen=True)
+class KeeperRule:
+    name: str
+    label: str
+    key: RuleKey  # larger is better
+    describe: Callable[[FileRecord], str]
+
+
+def _format_rank(record: FileRecord) -> float:
+    fmt = (record.format or "").upper()
+    return float(FORMAT_RANK["RAW"] if fmt in RAW_FORMATS else FORMAT_RANK.get(fmt, 0))
+
+
+def _metadata_count(record: FileRecord) -> float:
+    return float(sum(value is not None for value in (record.captured_at, record.camera)))
+
+
+def _age(record: FileRecord) -> float:
+    """Older capture first; photos without a date lose to dated ones."""
+    if record.captured_at:
+        digits = "".join(c for c in record.captured_at if c.isdigit())[:14]
+        return -float(digits or 0)
+    return -float("inf")
+
+
+RULES: dict[str, KeeperRule] = {
+    rule.name: rule
+    for rule in (
+        KeeperRule("resolution", "highest resolution",
+                   lambda r: float((r.width or 0) * (r.height or 0)),
+                   lambda r: f"{r.width}×{r.height}"),
+        KeeperRule("file_size", "largest file", lambda r: float(r.size),
+                   lambda r: f"{r.size / 2**20:.1f} MiB"),
+        KeeperRule("format", "RAW/HEIC over JPEG", _format_rank, lambda r: r.format or "?"),
+        KeeperRule("metadata", "most metadata", _metadata_count,
+                   lambda r: f"{int(_metadata_count(r))} of 2 fields"),
+        KeeperRule("oldest", "oldest capture date", _age, lambda r: r.captured_at or "no date"),
+    )
+}
+DEFAULT_RULES = ("resolution", "format", "file_size", "metadata", "oldest")
+
+
+@dataclass(frozen=True)
+class KeeperChoice:
+    keeper_id: int
+    reason: str
+    removable: list[int]  # marked for the trash: not the keeper, not in a reference folder
+
+
+def _inside(path: str, folders: Sequence[str]) -> bool:
+    return any(Path(path).is_relative_to(folder) for folder in folders)
+
+
+def suggest_keeper(
+    records: Sequence[FileRecord],
+    rules: Sequence[str] = DEFAULT_RULES,
+    preferred_folders: Sequence[str] = (),
+    reference_folders: Sequence[str] = (),
+) -> KeeperChoice:
+    """Apply the rules in order; the first that separates the candidates decides and says why.
+
+    A photo in a reference folder is kept whenever the group has one; preferred folders come
+    before every other rule."""
+    candidates = list(records)
+    reason = "first in the group (all rules tie)"
+    references = [r for r in candidates if _inside(r.path, reference_folders)]
+    if references:
+        candidates, reason = references, "in a reference folder"
+    elif preferred_folders:
+        preferred = [r for r in candidates if _inside(r.path, preferred_folders)]
+        if preferred and len(preferred) < len(candidates):
+            candidates, reason = preferred, "in a preferred folder"
+    if len(candidates) > 1:
+        for name in rules:
+            rule = RULES[name]
+            best = max(rule.key(r) for r in candidates)
+            winners = [r for r in candidates if rule.key(r) == best]
+            if len(winners) < len(candidates):
+                losers = sorted({rule.describe(r) for r in candidates if r not in winners})
+                reason = f"{rule.label} ({rule.describe(winners[0])} vs {', '.join(losers)})"
+                candidates = winners
+                if len(candidates) == 1:
+                    break
+    keeper = min(candidates, key=lambda r: r.path)
+    removable = [
+        r.id for r in records if r.id != keeper.id and not _inside(r.path, reference_folders)
+    ]
+    return KeeperChoice(keeper.id, reason, removable)

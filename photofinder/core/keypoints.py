@@ -1,0 +1,345 @@
+"""Local keypoints (SIFT or ORB) of a photo: detection at a small working size, an overlay
+picture for display, and a bounded cache so a second look (or a second verification) is free.
+
+Photos are decoded reduced (`photofinder.core.imageio.decode_file`: shorter side 256–512, JPEG
+DCT scaling, so a 12 MP photo costs tens of milliseconds, not seconds) and capped at
+`WORKING_MAX_SIDE` on the longer side. Keypoints are kept in working coordinates; `points()`
+gives them in the photo's original (EXIF-oriented) pixel coordinates.
+
+cv2 is imported inside functions only: the GUI and `photofinder.core.library` must not pay for
+it at start-up."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from photofinder.core.imageio import decode_file
+
+if TYPE_CHECKING:
+    FloatArray = npt.NDArray[np.float32]
+    ByteArray = npt.NDArray[np.uint8]
+
+WORKING_MAX_SIDE = 640  # longer side of the detection image (decode gives shorter side ≤ 512)
+MAX_FEATURES = 1000  # the strongest keypoints kept per photo
+DEFAULT_KEYPOINT_TYPE = "SIFT"
+OVERLAY_SIDE = 1024  # default longer side of a rendered overlay
+FEATURE_CACHE_SIZE = 512  # ≈ 64–128 KiB per entry (uint8 descriptors)
+OVERLAY_CACHE_SIZE = 16
+
+ImageSource = Path | str | Image.Image
+
+
+@dataclass(frozen=True)
+class KeypointType:
+    name: str
+    available: bool
+    description: str
+    reason: str = ""  # why it is unavailable
+
+
+KEYPOINT_TYPES: tuple[KeypointType, ...] = (
+    KeypointType("SIFT", True, "scale-invariant blobs, 128-d float descriptors (L2)"),
+    KeypointType("ORB", True, "FAST corners with rotated BRIEF, 256-bit binary descriptors "
+                 "(Hamming): faster, less robust"),
+    KeypointType("SURF", False, "speeded-up robust features",
+                 "patented (non-free) and not part of OpenCV builds; use SIFT or ORB instead"),
+)
+
+
+def keypoint_type(name: str) -> KeypointType:
+    """The available type called `name` (any case); ValueError names the reason otherwise."""
+    for info in KEYPOINT_TYPES:
+        if info.name.lower() == name.lower():
+            if not info.available:
+                raise ValueError(f"{info.name} keypoints are unavailable: {info.reason}")
+            return info
+    known = ", ".join(t.name for t in KEYPOINT_TYPES if t.available)
+    raise ValueError(f"unknown keypoint type {name!r} (available: {known})")
+
+
+@dataclass(frozen=True, eq=False)
+class KeypointSet:
+    """Keypoints of one photo. Geometry arrays are in working-image coordinates."""
+
+    kind: str  # "SIFT" or "ORB"
+    original_size: tuple[int, int]  # (width, height) of the EXIF-oriented photo
+    working_size: tuple[int, int]  # (width, height) of the image they were detected on
+    xy: FloatArray  # (N, 2) keypoint centres, working coordinates
+    sizes: FloatArray  # (N,) diameters, working pixels
+    angles: FloatArray  # (N,) orientation in degrees (-1 when none)
+    responses: FloatArray  # (N,)
+    octaves: npt.NDArray[np.int32]  # (N,) OpenCV's packed octave (needed to redraw exactly)
+    descriptors: ByteArray  # (N, 128) SIFT, (N, 32) ORB; uint8 either way
+    mirrored: bool = False  # detected on the left-right mirror image (points() maps back)
+
+    @property
+    def count(self) -> int:
+        return len(self.xy)
+
+    @property
+    def scale(self) -> tuple[float, float]:
+        """Original pixels per working pixel, along x and y."""
+        return (
+            self.original_size[0] / max(1, self.working_size[0]),
+            self.original_size[1] / max(1, self.working_size[1]),
+        )
+
+    def points(self) -> FloatArray:
+        """(N, 2) keypoint centres in original image coordinates."""
+        sx, sy = self.scale
+        out: FloatArray = (self.xy * np.array([sx, sy], np.float32)).astype(np.float32)
+        if self.mirrored:
+            out[:, 0] = self.original_size[0] - out[:, 0]
+        return out
+
+    def point_sizes(self) -> FloatArray:
+        """(N,) diameters in original pixels."""
+        out: FloatArray = (self.sizes * np.float32(np.mean(self.scale))).astype(np.float32)
+        return out
+
+    def cv_keypoints(self, factor: float = 1.0) -> list[Any]:
+        """cv2.KeyPoint objects, coordinates and sizes multiplied by `factor` (for drawing)."""
+        import cv2
+
+        return [
+            cv2.KeyPoint(float(x) * factor, float(y) * factor, float(s) * factor, float(a),
+                         float(r), int(o))
+            for (x, y), s, a, r, o in zip(
+                self.xy, self.sizes, self.angles, self.responses, self.octaves, strict=True
+            )
+        ]
+
+
+# --- detection -------------------------------------------------------------------------------
+_local = threading.local()
+
+
+def _detector(kind: str) -> Any:
+    """One detector per thread and kind (OpenCV detectors are not documented as thread-safe)."""
+    import cv2
+
+    cache: dict[str, Any] | None = getattr(_local, "detectors", None)
+    if cache is None:
+        cache = {}
+        _local.detectors = cache
+    if kind not in cache:
+        if kind == "SIFT":
+            cache[kind] = cv2.SIFT_create(  # type: ignore[attr-defined]
+                MAX_FEATURES, 3, 0.04, 10, 1.6, cv2.CV_8U
+            )
+        else:
+            cache[kind] = cv2.ORB_create(  # type: ignore[attr-defined]
+                MAX_FEATURES, 1.2, 8, 15, 0, 2, cv2.ORB_HARRIS_SCORE, 15
+            )
+    return cache[kind]
+
+
+def working_image(image: Image.Image) -> Image.Image:
+    """`image` as RGB with the longer side capped at WORKING_MAX_SIDE."""
+    image = image.convert("RGB")
+    longest = max(image.size)
+    if longest > WORKING_MAX_SIDE:
+        factor = WORKING_MAX_SIDE / longest
+        size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
+        image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+    return image
+
+
+def load_working(path: Path | str) -> tuple[Image.Image, tuple[int, int]]:
+    """A reduced, EXIF-oriented decode of `path` and the photo's original (width, height)."""
+    decoded = decode_file(Path(path))
+    return working_image(decoded.image), (decoded.width, decoded.height)
+
+
+def detect_image(
+    image: Image.Image,
+    kind: str = DEFAULT_KEYPOINT_TYPE,
+    original_size: tuple[int, int] | None = None,
+    mirrored: bool = False,
+) -> KeypointSet:
+    """Detect keypoints on `image` (reduced to working size first). `original_size` is the
+    size its coordinates should map to (default: the image's own size). `mirrored` detects on
+    the left-right mirror image (SIFT and ORB are not mirror-invariant), keeping `points()` in
+    the unmirrored image's coordinates."""
+    import cv2
+
+    kind = keypoint_type(kind).name
+    work = working_image(image)
+    if mirrored:
+        work = work.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    grey = cv2.cvtColor(np.asarray(work), cv2.COLOR_RGB2GRAY)
+    keypoints, descriptors = _detector(kind).detectAndCompute(grey, None)
+    n = len(keypoints)
+    width = 128 if kind == "SIFT" else 32
+    if descriptors is None or n == 0:
+        keypoints, descriptors = (), np.zeros((0, width), np.uint8)
+        n = 0
+    return KeypointSet(
+        kind=kind,
+        original_size=original_size or image.size,
+        working_size=work.size,
+        xy=np.array([k.pt for k in keypoints], np.float32).reshape(n, 2),
+        sizes=np.array([k.size for k in keypoints], np.float32),
+        angles=np.array([k.angle for k in keypoints], np.float32),
+        responses=np.array([k.response for k in keypoints], np.float32),
+        octaves=np.array([k.octave for k in keypoints], np.int32),
+        descriptors=np.ascontiguousarray(descriptors, np.uint8),
+        mirrored=mirrored,
+    )
+
+
+# --- caches ----------------------------------------------------------------------------------
+class LRUCache:
+    """A small thread-safe least-recently-used map."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+feature_cache = LRUCache(FEATURE_CACHE_SIZE)
+overlay_cache = LRUCache(OVERLAY_CACHE_SIZE)
+
+
+def file_key(path: Path | str, *extra: Hashable) -> tuple[Hashable, ...]:
+    """(resolved path, mtime_ns, size, *extra): changes when the file does."""
+    resolved = Path(path).expanduser().resolve()
+    stat = resolved.stat()
+    return (str(resolved), stat.st_mtime_ns, stat.st_size, *extra)
+
+
+def detect_file(
+    path: Path | str, kind: str = DEFAULT_KEYPOINT_TYPE, mirrored: bool = False
+) -> KeypointSet:
+    """Keypoints of a photo file, cached by (path, mtime, size, kind)."""
+    kind = keypoint_type(kind).name
+    key = file_key(path, kind) if not mirrored else file_key(path, kind, "mirrored")
+    cached: KeypointSet | None = feature_cache.get(key)
+    if cached is not None:
+        return cached
+    image, original = load_working(path)
+    result = detect_image(image, kind, original, mirrored)
+    feature_cache.put(key, result)
+    return result
+
+
+def detect(source: ImageSource | KeypointSet, kind: str = DEFAULT_KEYPOINT_TYPE) -> KeypointSet:
+    """Keypoints of a file path, a PIL image, or a KeypointSet (returned as is)."""
+    if isinstance(source, KeypointSet):
+        return source
+    if isinstance(source, Image.Image):
+        return detect_image(source, kind)
+    return detect_file(source, kind)
+
+
+def detect_thumbnail(
+    jpeg: bytes, original_size: tuple[int, int], key: Hashable,
+    kind: str = DEFAULT_KEYPOINT_TYPE,
+) -> KeypointSet:
+    """Keypoints of a stored thumbnail (encoded bytes), mapped to the photo's original size;
+    cached under `key` (e.g. the photo's path, mtime and size)."""
+    kind = keypoint_type(kind).name
+    cache_key = (key, kind, "thumbnail")
+    cached: KeypointSet | None = feature_cache.get(cache_key)
+    if cached is not None:
+        return cached
+    with Image.open(io.BytesIO(jpeg)) as thumb:
+        result = detect_image(thumb.convert("RGB"), kind, original_size)
+    feature_cache.put(cache_key, result)
+    return result
+
+
+def cached_thumbnail(key: Hashable, kind: str = DEFAULT_KEYPOINT_TYPE) -> KeypointSet | None:
+    cached: KeypointSet | None = feature_cache.get((key, keypoint_type(kind).name, "thumbnail"))
+    return cached
+
+
+def clear_caches() -> None:
+    feature_cache.clear()
+    overlay_cache.clear()
+
+
+# --- display ---------------------------------------------------------------------------------
+def draw_keypoints(
+    image: Image.Image, keypoints: KeypointSet, display_side: int = OVERLAY_SIDE
+) -> Image.Image:
+    """`image` scaled so its longer side is `display_side` (never enlarged past 2×), with rich
+    keypoints drawn: circle size = keypoint scale, radius stroke = orientation."""
+    import cv2
+
+    image = image.convert("RGB")
+    factor = min(display_side / max(image.size), 2.0 * WORKING_MAX_SIDE / max(image.size))
+    size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
+    shown = image.resize(size, Image.Resampling.BICUBIC) if size != image.size else image
+    to_shown = size[0] / max(1, keypoints.working_size[0])
+    canvas = np.ascontiguousarray(np.asarray(shown, np.uint8))
+    drawn = np.asarray(cv2.drawKeypoints(
+        canvas, keypoints.cv_keypoints(to_shown), canvas.copy(), (0, 255, 0),
+        cv2.DRAW_MATCHES_FLAGS_DRAW_RICH_KEYPOINTS,
+    ), np.uint8)
+    return Image.fromarray(np.ascontiguousarray(drawn[:, :, :3]), "RGB")
+
+
+@dataclass(frozen=True, eq=False)
+class Overlay:
+    image: Image.Image  # RGB, longer side = display side
+    keypoints: KeypointSet
+
+
+def render_overlay(
+    path: Path | str, kind: str = DEFAULT_KEYPOINT_TYPE, display_side: int = OVERLAY_SIDE
+) -> Overlay:
+    """The photo at display size with its keypoints drawn; cached, so toggling back is instant.
+    `overlay.keypoints.count` is the number to show; `.points()` are original coordinates."""
+    kind = keypoint_type(kind).name
+    key = file_key(path, kind, display_side)
+    cached: Overlay | None = overlay_cache.get(key)
+    if cached is not None:
+        return cached
+    decoded = decode_file(Path(path))
+    keypoints = feature_cache.get(file_key(path, kind))
+    if keypoints is None:
+        keypoints = detect_image(decoded.image, kind, (decoded.width, decoded.height))
+        feature_cache.put(file_key(path, kind), keypoints)
+    overlay = Overlay(draw_keypoints(working_image(decoded.image), keypoints, display_side),
+                      keypoints)
+    overlay_cache.put(key, overlay)
+    return overlay

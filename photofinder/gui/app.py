@@ -1,0 +1,51 @@
+"""Start the desktop app: application identity, palette, icon, main window."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from photofinder.gui import chrome
+from photofinder.gui.main_window import MainWindow
+
+APP_NAME = "PhotoFinder"
+
+
+def make_application(argv: Sequence[str]) -> QApplication:
+    """The QApplication (or the existing one), named so QSettings and the desktop find it."""
+    QCoreApplication.setOrganizationName(APP_NAME)
+    QCoreApplication.setApplicationName(APP_NAME)
+    QGuiApplication.setApplicationDisplayName(APP_NAME)
+    QGuiApplication.setDesktopFileName("photofinder")
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(list(argv))
+    app.setWindowIcon(chrome.app_icon())
+    return app
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv if argv is None else argv)
+    parser = argparse.ArgumentParser(prog="photofinder-gui", description="PhotoFinder desktop app")
+    parser.add_argument("--data-dir", type=Path, default=None, help="library folder (tests)")
+    options, qt_args = parser.parse_known_args(args[1:])
+    app = make_application([args[0], *qt_args])
+    window = MainWindow(options.data_dir)
+    window.show()
+    code = app.exec()
+    del window
+    gc.collect()  # free Qt wrappers while the application still exists
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

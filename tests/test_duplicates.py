@@ -1,0 +1,121 @@
+"""Duplicate groups: no chaining, RAW+JPEG pairs, remembered decisions, keeper suggestions."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PIL import Image
+
+from photofinder.core.catalog import FileRecord
+from photofinder.core.duplicates import Strictness, raw_jpeg_siblings, star_groups
+from photofinder.core.keepers import suggest_keeper
+from photofinder.core.library import Library
+from photofinder.core.review import ReviewSettings, keep_all, mark_not_duplicates
+from tests.support.photos import make_library, scene
+
+
+def record(file_id: int, path: str, **fields: object) -> FileRecord:
+    values: dict[str, object] = {
+        "root_id": 1, "size": 1000, "mtime_ns": 0, "content_hash": f"h{file_id}", "width": 100,
+        "height": 100, "format": "JPEG", "captured_at": None, "status": "ok", "error": None,
+    }
+    values.update(fields)
+    return FileRecord(id=file_id, path=path, **values)  # type: ignore[arg-type]
+
+
+def test_a_chain_of_close_pairs_does_not_join_its_ends() -> None:
+    chain = {(1, 2): 0.9, (2, 3): 0.9, (3, 4): 0.9, (4, 5): 0.9, (5, 6): 0.9}
+    groups = [sorted(ids) for ids, _ in star_groups(chain)]
+    assert all(len(g) <= 3 for g in groups)
+    assert not any(1 in g and 4 in g for g in groups)
+    assert sorted(i for g in groups for i in g) == [1, 2, 3, 4, 5, 6]
+
+
+def test_raw_and_its_jpeg_are_one_photo() -> None:
+    raw, jpeg = record(1, "/p/IMG_1.CR2"), record(2, "/p/IMG_1.jpg")
+    assert raw_jpeg_siblings(raw, jpeg)
+    assert not raw_jpeg_siblings(raw, record(3, "/other/IMG_1.jpg"))
+    assert not raw_jpeg_siblings(jpeg, record(4, "/p/IMG_1.png"))
+
+
+def test_keeper_rules_in_order_with_reasons() -> None:
+    small = record(1, "/p/a.jpg", width=800, height=600, size=5000)
+    large = record(2, "/p/b.jpg", width=4000, height=3000, size=4000)
+    choice = suggest_keeper([small, large])
+    assert choice.keeper_id == 2 and choice.removable == [1]
+    assert choice.reason.startswith("highest resolution (4000×3000 vs 800×600)")
+    by_size = suggest_keeper([small, large], rules=["file_size", "resolution"])
+    assert by_size.keeper_id == 1 and "largest file" in by_size.reason
+    heic = record(3, "/p/c.heic", format="HEIF", width=800, height=600)
+    assert suggest_keeper([small, heic], rules=["format"]).keeper_id == 3
+
+
+def test_reference_and_preferred_folders() -> None:
+    backup = record(1, "/backup/a.jpg", width=4000, height=3000)
+    album = record(2, "/albums/a.jpg", width=800, height=600)
+    choice = suggest_keeper([backup, album], reference_folders=["/albums"])
+    assert choice.keeper_id == 2 and choice.reason == "in a reference folder"
+    both_reference = suggest_keeper([backup, album], reference_folders=["/albums", "/backup"])
+    assert both_reference.removable == []  # reference photos are never marked for removal
+    assert suggest_keeper([backup, album], preferred_folders=["/albums"]).keeper_id == 2
+
+
+def library_with_copies(library: Library, tmp_path: Path) -> Path:
+    photos = tmp_path / "photos"
+    make_library(photos, 6)
+    shutil.copy(photos / "photo_000.jpg", photos / "exact_copy.jpg")
+    scene(1, (640, 480)).resize((320, 240)).save(photos / "small_copy.jpg", quality=80)
+    library.add_roots([photos])
+    library.update()
+    return photos
+
+
+def test_groups_exact_and_resized_copies(library: Library, tmp_path: Path) -> None:
+    photos = library_with_copies(library, tmp_path)
+    groups = {frozenset(Path(p).name for p in g.paths) for g in library.duplicates()}
+    assert groups == {
+        frozenset({"photo_000.jpg", "exact_copy.jpg"}),
+        frozenset({"photo_001.jpg", "small_copy.jpg"}),
+    }
+    exact = library.duplicates(Strictness.EXACT)
+    assert [sorted(Path(p).name for p in g.paths) for g in exact] == [
+        ["exact_copy.jpg", "photo_000.jpg"]
+    ]
+    resized = next(g for g in library.duplicates() if "small_copy.jpg" in str(g.paths))
+    assert resized.keeper_record.path == str(photos / "photo_001.jpg")  # 640×480 beats 320×240
+
+
+def test_dismissed_pairs_stay_dismissed_after_reindexing(
+    library: Library, tmp_path: Path
+) -> None:
+    photos = library_with_copies(library, tmp_path)
+    first, second = library.duplicates()
+    mark_not_duplicates(library.catalog, first.records[0], first.records[1])
+    keep_all(library.catalog, second)
+    assert library.duplicates() == []
+    shutil.move(photos / "small_copy.jpg", photos / "renamed.jpg")  # moves keep decisions
+    library.update()
+    assert library.duplicates() == []
+
+
+def test_review_settings_persist(library: Library) -> None:
+    settings = ReviewSettings(["oldest", "resolution"], ["/albums"], ["/originals"])
+    settings.save(library.catalog)
+    assert ReviewSettings.load(library.catalog) == settings
+
+
+def test_raw_jpeg_pair_not_reported(library: Library, tmp_path: Path) -> None:
+    import numpy as np
+    import tifffile
+
+    photos = tmp_path / "raw"
+    photos.mkdir()
+    pixels = np.asarray(scene(7, (300, 200)), np.uint16) * 16
+    dng_tags = [(50706, "B", 4, (1, 4, 0, 0), True)]
+    tifffile.imwrite(photos / "IMG_7.dng", pixels, photometric=34892, extratags=dng_tags)
+    Image.fromarray((pixels // 16).astype(np.uint8)).save(photos / "IMG_7.jpg")
+    library.add_roots([photos])
+    report = library.update()
+    assert report.embedded == 2
+    assert library.duplicates(Strictness.SIMILAR) == []

@@ -1,0 +1,96 @@
+"""Keypoints: original-image coordinates, overlay rendering, the cache, the type listing."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from photofinder.core import keypoints
+from tests.support.textured import save, textured, write_textured
+
+
+@pytest.fixture(autouse=True)
+def empty_caches() -> Iterator[None]:
+    keypoints.clear_caches()
+    yield
+    keypoints.clear_caches()
+
+
+def test_keypoints_are_in_original_image_coordinates(tmp_path: Path) -> None:
+    path = write_textured(tmp_path / "big.jpg", 1, (2400, 1800))
+    found = keypoints.detect_file(path)
+    assert found.kind == "SIFT"
+    assert found.count > 100
+    assert found.original_size == (2400, 1800)
+    assert max(found.working_size) <= keypoints.WORKING_MAX_SIDE  # detected reduced
+    points = found.points()
+    assert points.shape == (found.count, 2)
+    assert (points >= 0).all() and (points[:, 0] <= 2400).all() and (points[:, 1] <= 1800).all()
+    assert points[:, 0].max() > 0.8 * 2400 and points[:, 1].max() > 0.8 * 1800
+    # the same photo detected at full size puts keypoints in the same places
+    reference = keypoints.detect_image(textured(1, (640, 480)), original_size=(2400, 1800))
+    nearest = np.linalg.norm(points[:, None, :] - reference.points()[None, :, :], axis=2)
+    assert np.median(nearest.min(axis=1)) < 2400 / 640 * 2
+
+
+def test_orb_keypoints_and_mirrored_points_map_back(tmp_path: Path) -> None:
+    image = textured(2)
+    orb = keypoints.detect_image(image, "orb")
+    assert orb.kind == "ORB" and orb.count > 100 and orb.descriptors.shape[1] == 32
+    plain = keypoints.detect_image(image)
+    mirrored = keypoints.detect_image(image, mirrored=True)
+    assert mirrored.mirrored
+    # keypoints of the mirror image, mapped back, land on the plain image's keypoints
+    distance = np.linalg.norm(mirrored.points()[:, None] - plain.points()[None], axis=2)
+    assert np.median(distance.min(axis=1)) < 2.0
+
+
+def test_keypoint_types_list_surf_as_unavailable() -> None:
+    by_name = {t.name: t for t in keypoints.KEYPOINT_TYPES}
+    assert by_name["SIFT"].available and by_name["ORB"].available
+    assert not by_name["SURF"].available
+    assert "patented" in by_name["SURF"].reason and "SIFT or ORB" in by_name["SURF"].reason
+    with pytest.raises(ValueError, match="patented"):
+        keypoints.detect_image(textured(1), "SURF")
+    with pytest.raises(ValueError, match="unknown"):
+        keypoints.keypoint_type("KAZE")
+
+
+def test_overlay_has_display_size_and_shows_keypoints(tmp_path: Path) -> None:
+    path = write_textured(tmp_path / "photo.jpg", 3, (1600, 1200))
+    overlay = keypoints.render_overlay(path, "SIFT", display_side=800)
+    assert overlay.image.mode == "RGB"
+    assert overlay.image.size == (800, 600)
+    assert overlay.keypoints.count > 100
+    plain = Image.open(path).convert("RGB").resize((800, 600), Image.Resampling.BICUBIC)
+    changed = np.abs(np.asarray(overlay.image, np.int16) - np.asarray(plain, np.int16)).max(2)
+    assert (changed > 60).mean() > 0.01  # circles and strokes drawn
+
+
+def test_cache_returns_the_same_result_until_the_file_changes(tmp_path: Path) -> None:
+    path = write_textured(tmp_path / "photo.jpg", 4)
+    first = keypoints.detect_file(path)
+    assert keypoints.detect_file(path) is first
+    assert keypoints.detect_file(path, "ORB") is not first
+    overlay = keypoints.render_overlay(path)
+    assert keypoints.render_overlay(path) is overlay  # toggling back is instant
+    assert overlay.keypoints is first  # the overlay reuses detected keypoints
+    save(textured(5), path)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    assert keypoints.detect_file(path) is not first
+
+
+def test_cache_is_bounded() -> None:
+    cache = keypoints.LRUCache(2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == 1
+    cache.put("c", 3)  # evicts b, the least recently used
+    assert cache.get("b") is None and cache.get("a") == 1 and cache.get("c") == 3
+    assert len(cache) == 2
