@@ -107,7 +107,7 @@ def costs(lib: Library, queries: Sequence[Path], plain: list[list[SearchHit]]) -
     for i in sample[:20]:
         verify.query_features(Image.open(queries[i]).convert("RGB"))
     per_query = (time.perf_counter() - started) / min(20, len(sample))
-    print(f"verified pair (match + RANSAC, mirror retried when plain fails, 1 thread): "
+    print(f"verified pair (match + RANSAC, plain and mirrored query, 1 thread): "
           f"{per_pair * 1000:.1f} ms; SIFT on a stored thumbnail {per_detect * 1000:.1f} ms; "
           f"query SIFT plain + mirror {per_query * 1000:.1f} ms")
 

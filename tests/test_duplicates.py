@@ -119,3 +119,11 @@ def test_raw_jpeg_pair_not_reported(library: Library, tmp_path: Path) -> None:
     report = library.update()
     assert report.embedded == 2
     assert library.duplicates(Strictness.SIMILAR) == []
+
+
+def test_size_reasons_are_readable() -> None:
+    big = record(1, "/p/a.jpg", size=2_400_000)
+    small = record(2, "/p/b.jpg", size=1_500)
+    assert suggest_keeper([big, small], rules=["file_size"]).reason == (
+        "largest file (2.4 MB vs 1.5 KB)"
+    )

@@ -14,6 +14,16 @@ FORMAT_RANK = {"RAW": 5, "HEIF": 4, "AVIF": 4, "PNG": 3, "TIFF": 3, "JPEG": 2, "
 RuleKey = Callable[[FileRecord], float]
 
 
+def human_size(size: int) -> str:
+    """1536 -> "1.5 KB"; decimal units, as file managers show them."""
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")
+
+
 @dataclass(frozen=True)
 class KeeperRule:
     name: str
@@ -46,7 +56,7 @@ RULES: dict[str, KeeperRule] = {
                    lambda r: float((r.width or 0) * (r.height or 0)),
                    lambda r: f"{r.width}×{r.height}"),
         KeeperRule("file_size", "largest file", lambda r: float(r.size),
-                   lambda r: f"{r.size / 2**20:.1f} MiB"),
+                   lambda r: human_size(r.size)),
         KeeperRule("format", "RAW/HEIC over JPEG", _format_rank, lambda r: r.format or "?"),
         KeeperRule("metadata", "most metadata", _metadata_count,
                    lambda r: f"{int(_metadata_count(r))} of 2 fields"),

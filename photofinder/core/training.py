@@ -470,8 +470,10 @@ def train_simclr(
     report.photos = len(images)
     run_trunk = trunk_runner(device, cache_dir)
     stage = build_stage()
-    head = torch.nn.Sequential(torch.nn.Linear(EMBED_DIM, 256), torch.nn.ReLU(),
-                               torch.nn.Linear(256, 128))
+    with torch.random.fork_rng(devices=[]):  # a seeded MLP head, global RNG untouched
+        torch.manual_seed(config.seed)
+        head = torch.nn.Sequential(torch.nn.Linear(EMBED_DIM, 256), torch.nn.ReLU(),
+                                   torch.nn.Linear(256, 128))
     pool = ThreadPoolExecutor(DECODE_THREADS)
 
     def batch_loss(indices: list[int], seed: int) -> torch.Tensor:

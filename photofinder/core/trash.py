@@ -1,10 +1,15 @@
-"""Safe deletion: move a photo to the platform trash and make the library forget it."""
+"""Safe deletion: move photos to the platform trash, make the library forget them, restore them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 from photofinder.core.errors import PhotoFinderError
 
@@ -12,10 +17,34 @@ if TYPE_CHECKING:
     from photofinder.core.library import Library
 
 TrashFunction = Callable[[str], None]
+UNDO_UNAVAILABLE = "Undo is not available on this platform: restore files from the trash by hand."
 
 
 class TrashError(PhotoFinderError):
-    """A file could not be moved to the trash (nothing was deleted)."""
+    """A file could not be moved to the trash (nothing was deleted), or back out of it."""
+
+
+@dataclass(frozen=True)
+class TrashedFile:
+    file_id: int
+    path: Path
+    size: int
+
+
+@dataclass
+class TrashReport:
+    trashed: list[TrashedFile] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+
+    @property
+    def freed_bytes(self) -> int:
+        return sum(f.size for f in self.trashed)
+
+
+@dataclass
+class RestoreReport:
+    restored: list[Path] = field(default_factory=list)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
 
 
 def _send2trash(path: str) -> None:
@@ -39,3 +68,132 @@ def trash_file(library: Library, file_id: int, send: TrashFunction | None = None
     library.catalog.delete_files([file_id])
     library.index.remove(file_id)
     return path
+
+
+def trash_files(
+    library: Library, file_ids: Iterable[int], send: TrashFunction | None = None
+) -> TrashReport:
+    """Trash each photo (one failure does not stop the rest); the catalogue forgets exactly the
+    ones that went to the trash. Returns what was trashed and what was not, with reasons."""
+    report = TrashReport()
+    for file_id in file_ids:
+        record = library.catalog.file_by_id(file_id)
+        if record is None:
+            continue
+        try:
+            path = trash_file(library, file_id, send)
+        except TrashError as exc:
+            report.failed.append((Path(record.path), str(exc)))
+            continue
+        report.trashed.append(TrashedFile(file_id, path, record.size))
+    if report.trashed and library.index.dirty:
+        library.index.save()
+    return report
+
+
+# --- undo ------------------------------------------------------------------------------------
+def undo_supported(platform: str = sys.platform) -> bool:
+    """Restore works where the trash layout is known: freedesktop (Linux, BSD) and macOS."""
+    return platform == "darwin" or platform.startswith(("linux", "freebsd", "openbsd", "netbsd"))
+
+
+def restore_files(files: Sequence[TrashedFile], platform: str = sys.platform) -> RestoreReport:
+    """Move trashed photos back to where they were; each failure is reported, not raised."""
+    report = RestoreReport()
+    for trashed in files:
+        try:
+            report.restored.append(restore_file(trashed.path, trashed.size, platform))
+        except TrashError as exc:
+            report.failed.append((trashed.path, str(exc)))
+    return report
+
+
+def restore_file(original: Path, size: int | None = None, platform: str = sys.platform) -> Path:
+    """Move the latest trashed copy of `original` back to its path (which must be free)."""
+    original = Path(os.path.abspath(original))
+    if not undo_supported(platform):
+        raise TrashError(UNDO_UNAVAILABLE)
+    if original.exists():
+        raise TrashError(f"{original}: a file is already there; not overwritten")
+    if platform == "darwin":
+        source = _mac_trashed(original, size)
+        info: Path | None = None
+    else:
+        source, info = _freedesktop_trashed(original)
+    original.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        shutil.move(str(source), str(original))
+    except OSError as exc:
+        raise TrashError(f"{original}: could not restore from the trash ({exc})") from exc
+    if info is not None:
+        info.unlink(missing_ok=True)
+    return original
+
+
+def freedesktop_trash_dirs(original: Path) -> list[tuple[Path, Path]]:
+    """(trash folder, the folder its relative Path= entries start from): the home trash, then
+    the trash folders at the top of the volume that holds `original`."""
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    dirs = [(data_home / "Trash", data_home)]
+    top = _mount_point(original.parent)
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    dirs += [(top / ".Trash" / str(uid), top), (top / f".Trash-{uid}", top)]
+    return [(trash, base) for trash, base in dirs if (trash / "info").is_dir()]
+
+
+def _mount_point(folder: Path) -> Path:
+    path = Path(os.path.realpath(folder))
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    while not os.path.ismount(path) and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _read_info(info: Path) -> tuple[str, str] | None:
+    """(Path=, DeletionDate=) of a .trashinfo file, or None when it is not one."""
+    try:
+        lines = info.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    values = dict(line.split("=", 1) for line in lines if "=" in line)
+    if "Path" not in values:
+        return None
+    return unquote(values["Path"]), values.get("DeletionDate", "")
+
+
+def _freedesktop_trashed(original: Path) -> tuple[Path, Path]:
+    """The trashed file and its .trashinfo: Path= matches, the latest DeletionDate wins."""
+    best: tuple[tuple[str, float], Path, Path] | None = None
+    for trash, base in freedesktop_trash_dirs(original):
+        for info in (trash / "info").glob("*.trashinfo"):
+            entry = _read_info(info)
+            if entry is None:
+                continue
+            path, deleted = entry
+            if Path(os.path.abspath(base / path)) != original:  # an absolute Path= stays as is
+                continue
+            stored = trash / "files" / info.name.removesuffix(".trashinfo")
+            if not os.path.lexists(stored):
+                continue
+            rank = (deleted, info.stat().st_mtime)
+            if best is None or rank > best[0]:
+                best = (rank, stored, info)
+    if best is None:
+        raise TrashError(f"{original}: not found in the trash")
+    return best[1], best[2]
+
+
+def _mac_trashed(original: Path, size: int | None) -> Path:
+    """~/.Trash/<name> (or Finder's renamed "<stem> 2.ext", "<stem> 12.34.56.ext"): same
+    size, most recently trashed."""
+    trash = Path.home() / ".Trash"
+    stem, suffix = original.stem, original.suffix
+    candidates = [
+        p for p in (trash.iterdir() if trash.is_dir() else [])
+        if (p.name == original.name or (p.name.startswith(f"{stem} ") and p.suffix == suffix))
+        and (size is None or p.stat().st_size == size)
+    ]
+    if not candidates:
+        raise TrashError(f"{original}: not found in the trash")
+    return max(candidates, key=lambda p: p.stat().st_ctime)

@@ -52,7 +52,10 @@ class MethodCombo(QComboBox):
             label = info.name if info.available else f"{info.name} (unavailable)"
             self.addItem(label, info.name)
             item: QStandardItem = _items(self).item(self.count() - 1)
-            item.setToolTip(info.description if info.available else info.reason)
+            tip = f"{info.family}: {info.description}"
+            if info.reason:
+                tip += f"\n{'Note' if info.available else 'Unavailable'}: {info.reason}"
+            item.setToolTip(tip)
             item.setEnabled(info.available)
         if self.findData(current) < 0:
             self.addItem(current, current)

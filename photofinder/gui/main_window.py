@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import suppress
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Slot
@@ -35,7 +36,9 @@ from photofinder.core.watcher import DEFAULT_DEBOUNCE_S
 from photofinder.gui import chrome, layout
 from photofinder.gui.controls import DeviceCombo, MethodCombo
 from photofinder.gui.drop import DropError, accepts, query_from_mime, query_from_path
+from photofinder.gui.duplicates_page import DuplicatesPage
 from photofinder.gui.folders_dialog import FoldersDialog
+from photofinder.gui.method_switch import InspectTools, verified_note
 from photofinder.gui.preview import PreviewPane, QueryPanel
 from photofinder.gui.result_actions import ResultActions
 from photofinder.gui.results_model import ResultsModel
@@ -88,6 +91,8 @@ class MainWindow(QMainWindow):
         self.forward_action: QAction
         layout.build_widgets(self, method, device)
         chrome.build_menus(self)
+        self.duplicates = DuplicatesPage(self)
+        self.tools = InspectTools(self)
         chrome.restore_settings(self)
         layout.connect_session(self)
         self._show_page()
@@ -211,7 +216,7 @@ class MainWindow(QMainWindow):
         if query.path is not None:
             self.session.images.request_image("query", str(query.path), 640)
         self.show_message(f"Searching for photos like {query.label}…", busy=True)
-        self.session.search.submit(query)
+        self.session.search.submit(replace(query, verify=self.tools.precise.isChecked()))
 
     @Slot(str)
     def on_busy(self, message: str) -> None:
@@ -220,7 +225,7 @@ class MainWindow(QMainWindow):
     @Slot(object, object)
     def on_results(self, query: Query, hits: list[SearchHit]) -> None:
         self.model.set_hits(hits)
-        self.show_message(f"{len(hits)} photos like {query.label}")
+        self.show_message(f"{len(hits)} photos like {query.label}{verified_note(hits)}")
         if hits:
             self.view.setCurrentIndex(self.model.index(0))
             self.view.scrollToTop()
@@ -271,7 +276,9 @@ class MainWindow(QMainWindow):
         self.error_box = box
 
     def reopen(self, method: str, device: str) -> None:
-        """Switch method or device: stop every worker, reopen the library, re-index."""
+        """Switch method (indexed in the background: method_switch) or device (at once)."""
+        if self.tools.switch.request(method, device):
+            return
         self.session.shutdown()
         self.session.deleteLater()
         self.session = self._open_session(method, device)
@@ -287,5 +294,7 @@ class MainWindow(QMainWindow):
         chrome.save_settings(self)
         if QGuiApplication.overrideCursor():
             QGuiApplication.restoreOverrideCursor()
+        self.duplicates.shutdown()
+        self.tools.shutdown()
         self.session.shutdown()
         event.accept()

@@ -9,6 +9,7 @@ from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from photofinder.core.catalog import FileRecord
+from photofinder.gui.keypoint_overlay import KeypointOverlay
 
 
 class ImageView(QWidget):
@@ -82,21 +83,23 @@ class PreviewPane(QWidget):
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.keypoints = KeypointOverlay(self.view.set_image)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.keypoints)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.details)
         self.record: FileRecord | None = None
 
     def show_record(self, record: FileRecord | None, thumbnail: QImage | None) -> None:
         self.record = record
-        self.view.set_image(thumbnail)
+        self.keypoints.set_photo(record.path if record else None, thumbnail)
         self.details.setText(describe(record) if record else "")
 
     def show_image(self, path: str, image: QImage) -> None:
         """The full-size image arrived from the loader thread."""
         if self.record is not None and self.record.path == path and not image.isNull():
-            self.view.set_image(image)
+            self.keypoints.set_plain(image)
 
 
 class QueryPanel(QWidget):

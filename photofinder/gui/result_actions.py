@@ -33,6 +33,7 @@ class ResultActions(QObject):
 
     find_similar = Signal(object)  # SearchHit
     preview = Signal(object)  # SearchHit
+    show_matches = Signal(object)  # SearchHit: keypoint matches with the query
     message = Signal(str)
     trashed = Signal(int)
 
@@ -61,6 +62,7 @@ class ResultActions(QObject):
             ("preview", "Preview", QKeySequence(Qt.Key.Key_Space), self.do_preview),
             ("reveal", "Show in folder", QKeySequence(), self.do_reveal),
             ("copy", "Copy path", QKeySequence(), self.do_copy_path),
+            ("matches", "Show matches…", QKeySequence(), self.do_show_matches),
             ("trash", "Move to trash…", QKeySequence(QKeySequence.StandardKey.Delete),
              self.do_trash),
         ):
@@ -85,7 +87,7 @@ class ResultActions(QObject):
 
     def build_menu(self) -> QMenu:
         menu = QMenu(self._parent)
-        for key in ("similar", "open", "reveal", "copy"):
+        for key in ("similar", "matches", "open", "reveal", "copy"):
             menu.addAction(self.actions[key])
         menu.addSeparator()
         menu.addAction(self.actions["trash"])
@@ -109,6 +111,11 @@ class ResultActions(QObject):
         hit = self.current()
         if hit is not None:
             self.preview.emit(hit)
+
+    def do_show_matches(self) -> None:
+        hit = self.current()
+        if hit is not None:
+            self.show_matches.emit(hit)
 
     def do_open(self) -> None:
         hit = self.current()

@@ -27,6 +27,7 @@ class Query:
     path: Path | None = None
     data: bytes | None = None
     file_id: int | None = None
+    verify: bool = False  # precise search: query variants and keypoint verification
 
 
 class SearchWorker(QObject):
@@ -69,12 +70,13 @@ class SearchWorker(QObject):
         return True
 
     def _run(self, query: Query, k: int) -> list[SearchHit]:
+        verify = query.verify
         if query.file_id is not None:
-            return self._library.search_file_id(query.file_id, k)
+            return self._library.search_file_id(query.file_id, k, verify=verify)
         if query.path is not None:
-            return self._library.search_files([query.path], k)[0]
+            return self._library.search_files([query.path], k, verify=verify)[0]
         if query.data is not None:
-            return self._library.search_bytes(query.data, k)
+            return self._library.search_bytes(query.data, k, verify=verify)
         return []
 
     @Slot()

@@ -144,3 +144,4 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in Path(str(item.fspath)).parents and not item.get_closest_marker("qt_log_ignore"):
             item.add_marker(pytest.mark.qt_log_ignore(OFFSCREEN_NOISE))
+

@@ -34,7 +34,8 @@ def test_context_menu_lists_the_actions(indexed: MainWindow) -> None:
     select(indexed, "green.jpg")
     menu = indexed.result_actions.build_menu()
     texts = [a.text() for a in menu.actions() if not a.isSeparator()]
-    assert texts == ["Find similar", "Open", "Show in folder", "Copy path", "Move to trash…"]
+    assert texts == ["Find similar", "Show matches…", "Open", "Show in folder", "Copy path",
+                     "Move to trash…"]
     menu.deleteLater()
 
 

@@ -24,15 +24,12 @@ from tests.gui.conftest import COLOURS, OFFSCREEN_NOISE, FakeEmbedder
 def drop(window: MainWindow, mime: QMimeData) -> None:
     """What a drag from a file manager or a browser delivers: drag-enter, then drop."""
     where = QPointF(window.width() / 2, window.height() / 2)
-    args = (Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-            Qt.KeyboardModifier.NoModifier)
-    try:
-        enter = QDragEnterEvent(where, *args)
-    except TypeError:  # PySide6 < 6.12 takes a QPoint here
-        enter = QDragEnterEvent(where.toPoint(), *args)
+    action, button = Qt.DropAction.CopyAction, Qt.MouseButton.LeftButton
+    modifiers = Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(where.toPoint(), action, mime, button, modifiers)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
-    QApplication.sendEvent(window, QDropEvent(where, *args))
+    QApplication.sendEvent(window, QDropEvent(where, action, mime, button, modifiers))
 
 
 def first_names(window: MainWindow, n: int = 1) -> list[str]:
@@ -84,10 +81,16 @@ def test_paste_searches(qtbot: QtBot, indexed: MainWindow) -> None:
     image.fill(QColor(*COLOURS["yellow"]))
     mime = QMimeData()
     mime.setImageData(image)
-    QGuiApplication.clipboard().setMimeData(mime)
-    indexed.paste()
-    wait_results(qtbot, indexed, "dropped image")
-    assert first_names(indexed) == ["yellow.jpg"]
+    clipboard = QGuiApplication.clipboard()
+    clipboard.setMimeData(mime)
+    try:
+        indexed.paste()
+        wait_results(qtbot, indexed, "dropped image")
+        assert first_names(indexed) == ["yellow.jpg"]
+    finally:
+        # The clipboard owns `mime`: left there, Qt frees it at process exit, after Python
+        # has finalised, and PySide crashes on its wrapper.
+        clipboard.clear()
 
 
 def test_dropped_non_image_gets_a_message(

@@ -16,7 +16,7 @@ def test_new_photo_in_watched_folder_becomes_searchable(
     qtbot: QtBot, indexed: MainWindow, photos: Path
 ) -> None:
     new = make_photo(photos / "later" / "orange.jpg", (240, 130, 20))
-    qtbot.waitUntil(lambda: indexed.model.rowCount() == 7, timeout=10000)  # browse grid grew
+    qtbot.waitUntil(lambda: indexed.model.rowCount() == 7, timeout=30000)  # browse grid grew
     record = indexed.session.library.catalog.file_by_path(str(new.resolve()))
     assert record is not None and record.status == "ok"
     mime = QMimeData()
@@ -31,7 +31,7 @@ def test_deleted_photo_is_forgotten(qtbot: QtBot, indexed: MainWindow, photos: P
     assert record is not None
     (photos / "green.jpg").unlink()
     qtbot.waitUntil(
-        lambda: indexed.session.library.catalog.file_by_id(record.id) is None, timeout=10000
+        lambda: indexed.session.library.catalog.file_by_id(record.id) is None, timeout=30000
     )
-    qtbot.waitUntil(lambda: indexed.model.rowCount() == 5, timeout=5000)
+    qtbot.waitUntil(lambda: indexed.model.rowCount() == 5, timeout=15000)
     qtbot.waitUntil(lambda: not indexed.session.indexer.running)

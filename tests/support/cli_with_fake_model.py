@@ -20,7 +20,7 @@ class SlowFake(FakeEmbedder):
         return super().embed_prepared(batch)
 
 
-def load(name: str, device: str, cache_dir: Path) -> FakeEmbedder:
+def load(name: str, device: str, cache_dir: Path, folder: Path | None = None) -> FakeEmbedder:
     fake = load_fake_embedder(name, device, cache_dir)
     return SlowFake(fake.info, device)
 
