@@ -3,20 +3,31 @@ decisions ("not a duplicate", "keep all") that make dismissed pairs stay dismiss
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from PIL import Image
+
+from photofinder.core.alignment import MIN_AGREEMENT, AlignView, agreement
 from photofinder.core.catalog import Catalog, FileRecord
-from photofinder.core.duplicates import DuplicateGroup, Strictness, find_duplicates
+from photofinder.core.duplicates import Confirm, DuplicateGroup, Strictness, find_duplicates
+from photofinder.core.errors import PhotoReadError
+from photofinder.core.imageio import decode_file
 from photofinder.core.keepers import DEFAULT_RULES, RULES
 from photofinder.core.vector_index import VectorIndex
 
 NOT_DUPLICATE = "not_duplicate"
 KEEP_ALL = "keep_all"
 _SETTINGS_KEY = "duplicate_review"
+
+if TYPE_CHECKING:
+    from photofinder.core.verify import QueryFeatures
 
 
 @dataclass
@@ -42,18 +53,57 @@ class ReviewSettings:
         catalog.set_setting(_SETTINGS_KEY, json.dumps(self.__dict__))
 
 
-def confirm_geometrically(pairs: list[tuple[FileRecord, FileRecord]]) -> list[bool]:
-    """Keypoint matches that agree on one transform (photofinder.core.verify), in parallel."""
-    from photofinder.core.verify import default_workers, verify
+@dataclass(frozen=True)
+class _PairView:
+    features: QueryFeatures
+    align: AlignView
 
-    def check(pair: tuple[FileRecord, FileRecord]) -> bool:
-        try:
-            return verify(pair[0].path, pair[1].path).verified
-        except Exception:  # an unreadable or vanished file is simply not confirmed
-            return False
 
-    with ThreadPoolExecutor(default_workers()) as pool:
-        return list(pool.map(check, pairs))
+def geometric_confirmer(catalog: Catalog) -> Confirm:
+    """Confirm candidate pairs as the same photo: keypoint matches agreeing on one transform
+    (photofinder.core.verify), then the photos lining up under it (photofinder.core.alignment),
+    which turns away other shots of the same scene. Works on the stored thumbnails, so no
+    photo file is read; each photo's features are computed once, in parallel."""
+
+    def confirm(pairs: list[tuple[FileRecord, FileRecord]]) -> list[bool]:
+        from photofinder.core.verify import default_workers
+
+        records = {r.id: r for pair in pairs for r in pair}
+        thumbnails = {i: catalog.thumbnail(i) for i in records}
+        with ThreadPoolExecutor(default_workers()) as pool:
+            views = dict(zip(records, pool.map(
+                lambda i: _view(records[i], thumbnails[i]), records), strict=True))
+            return list(pool.map(lambda p: _same_photo(views[p[0].id], views[p[1].id]), pairs))
+
+    return confirm
+
+
+def _view(record: FileRecord, thumbnail: bytes | None) -> _PairView | None:
+    from photofinder.core.keypoints import detect_image
+    from photofinder.core.verify import QueryFeatures
+
+    try:
+        if thumbnail is None:
+            image = decode_file(Path(record.path)).image
+        else:
+            image = Image.open(io.BytesIO(thumbnail)).convert("RGB")
+    except (OSError, PhotoReadError):
+        return None
+    size = (record.width or image.width, record.height or image.height)
+    plain = detect_image(image, "SIFT", size)
+    mirror = detect_image(image, "SIFT", size, mirrored=True)
+    return _PairView(QueryFeatures(plain, mirror), AlignView.of(image, size))
+
+
+def _same_photo(a: _PairView | None, b: _PairView | None) -> bool:
+    from photofinder.core.verify import verify_query
+
+    if a is None or b is None:
+        return False
+    match = verify_query(a.features, b.features.plain)
+    if not match.verified or match.transform is None:
+        return False
+    return agreement(a.align, b.align, match.transform) >= MIN_AGREEMENT
 
 
 def review_duplicates(
@@ -62,7 +112,7 @@ def review_duplicates(
     settings = ReviewSettings.load(catalog)
     return find_duplicates(
         index, catalog, strictness,
-        confirm=confirm_geometrically if geometric else None,
+        confirm=geometric_confirmer(catalog) if geometric else None,
         dismissed=catalog.decided_pairs,
         rules=settings.rules,
         preferred_folders=settings.preferred_folders,
