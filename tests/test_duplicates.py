@@ -127,3 +127,8 @@ def test_size_reasons_are_readable() -> None:
     assert suggest_keeper([big, small], rules=["file_size"]).reason == (
         "largest file (2.4 MB vs 1.5 KB)"
     )
+
+
+def test_reason_shows_exact_values_when_rounding_hides_the_difference() -> None:
+    a, b = record(1, "/p/a.jpg", size=12_401), record(2, "/p/b.jpg", size=12_399)
+    assert suggest_keeper([a, b], rules=["file_size"]).reason == "largest file (12,401 vs 12,399)"

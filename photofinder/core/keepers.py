@@ -73,6 +73,10 @@ class KeeperChoice:
     removable: list[int]  # marked for the trash: not the keeper, not in a reference folder
 
 
+def _exact(rule: KeeperRule) -> Callable[[FileRecord], str]:
+    return lambda record: f"{rule.key(record):,.0f}"
+
+
 def _inside(path: str, folders: Sequence[str]) -> bool:
     return any(Path(path).is_relative_to(folder) for folder in folders)
 
@@ -102,8 +106,11 @@ def suggest_keeper(
             best = max(rule.key(r) for r in candidates)
             winners = [r for r in candidates if rule.key(r) == best]
             if len(winners) < len(candidates):
-                losers = sorted({rule.describe(r) for r in candidates if r not in winners})
-                reason = f"{rule.label} ({rule.describe(winners[0])} vs {', '.join(losers)})"
+                describe = rule.describe
+                if describe(winners[0]) in {describe(r) for r in candidates if r not in winners}:
+                    describe = _exact(rule)  # "12.4 KB vs 12.4 KB" says nothing
+                losers = sorted({describe(r) for r in candidates if r not in winners})
+                reason = f"{rule.label} ({describe(winners[0])} vs {', '.join(losers)})"
                 candidates = winners
                 if len(candidates) == 1:
                     break

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import itertools
 import json
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ KEEP_ALL = "keep_all"
 _SETTINGS_KEY = "duplicate_review"
 
 if TYPE_CHECKING:
-    from photofinder.core.verify import QueryFeatures
+    from photofinder.core.keypoints import KeypointSet
 
 
 @dataclass
@@ -53,10 +54,27 @@ class ReviewSettings:
         catalog.set_setting(_SETTINGS_KEY, json.dumps(self.__dict__))
 
 
-@dataclass(frozen=True)
 class _PairView:
-    features: QueryFeatures
-    align: AlignView
+    """One photo's pieces for pair checks: keypoints, the alignment view, and its mirror
+    image's keypoints, detected only when a plain match fails (mirrored copies are rare)."""
+
+    def __init__(self, image: Image.Image, size: tuple[int, int]) -> None:
+        from photofinder.core.keypoints import detect_image
+
+        self.plain = detect_image(image, "SIFT", size)
+        self.align = AlignView.of(image, size)
+        self._grey = image.convert("L")
+        self._size = size
+        self._mirror: KeypointSet | None = None
+        self._lock = threading.Lock()
+
+    def mirror(self) -> KeypointSet:
+        from photofinder.core.keypoints import detect_image
+
+        with self._lock:
+            if self._mirror is None:
+                self._mirror = detect_image(self._grey, "SIFT", self._size, mirrored=True)
+            return self._mirror
 
 
 def geometric_confirmer(catalog: Catalog) -> Confirm:
@@ -79,9 +97,6 @@ def geometric_confirmer(catalog: Catalog) -> Confirm:
 
 
 def _view(record: FileRecord, thumbnail: bytes | None) -> _PairView | None:
-    from photofinder.core.keypoints import detect_image
-    from photofinder.core.verify import QueryFeatures
-
     try:
         if thumbnail is None:
             image = decode_file(Path(record.path)).image
@@ -89,18 +104,17 @@ def _view(record: FileRecord, thumbnail: bytes | None) -> _PairView | None:
             image = Image.open(io.BytesIO(thumbnail)).convert("RGB")
     except (OSError, PhotoReadError):
         return None
-    size = (record.width or image.width, record.height or image.height)
-    plain = detect_image(image, "SIFT", size)
-    mirror = detect_image(image, "SIFT", size, mirrored=True)
-    return _PairView(QueryFeatures(plain, mirror), AlignView.of(image, size))
+    return _PairView(image, (record.width or image.width, record.height or image.height))
 
 
 def _same_photo(a: _PairView | None, b: _PairView | None) -> bool:
-    from photofinder.core.verify import verify_query
+    from photofinder.core.verify import verify_sets
 
     if a is None or b is None:
         return False
-    match = verify_query(a.features, b.features.plain)
+    match = verify_sets(a.plain, b.plain)
+    if not match.verified:
+        match = verify_sets(a.mirror(), b.plain)
     if not match.verified or match.transform is None:
         return False
     return agreement(a.align, b.align, match.transform) >= MIN_AGREEMENT
