@@ -20,6 +20,7 @@ from benchmarks.retrieval_metrics import class_map_and_precision, neardup_recall
 from photofinder.core.embedders.base import embed_images
 from photofinder.core.imageio import decode_file
 from photofinder.core.library import Library
+from photofinder.core.pipeline import IndexReport
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "caltech101-dev"
 
@@ -41,24 +42,35 @@ def threshold_table(
     return rows
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
+def neardup_arguments(description: str | None) -> argparse.ArgumentParser:
+    """The options every near-duplicate benchmark takes."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--originals", type=int, default=150)
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def index_timed(lib: Library, folder: Path) -> tuple[IndexReport, float]:
+    """Index `folder` with the model already loaded; the report and the seconds it took."""
+    lib.embedder()
+    lib.add_roots([folder])
+    started = time.perf_counter()
+    report = lib.update()
+    return report, time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = neardup_arguments(__doc__).parse_args(argv)
     photos = labelled_photos(args.data)
     with (
         tempfile.TemporaryDirectory() as scratch,
         Library(Path(scratch) / "d", device="cpu") as lib,
     ):
-        lib.embedder()
-        lib.add_roots([args.data])
-        started = time.perf_counter()
-        report = lib.update()
+        report, elapsed = index_timed(lib, args.data)
         print(
             f"indexed {report.embedded} photos of {len({p.parent for p in photos})} classes "
-            f"in {time.perf_counter() - started:.1f} s ({report.photos_per_s:.1f} photos/s), "
+            f"in {elapsed:.1f} s ({report.photos_per_s:.1f} photos/s), "
             f"method {lib.info.name} {lib.info.version} ({lib.info.dim}-d)"
         )
         stored = [lib.catalog.file_by_path(str(p.resolve())) for p in photos]

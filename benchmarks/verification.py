@@ -11,7 +11,6 @@ cost per verified pair and per re-ranked top-20 search.
 
 from __future__ import annotations
 
-import argparse
 import io
 import statistics
 import tempfile
@@ -23,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.neardup import make_neardup_set
-from benchmarks.quality import DEFAULT_DATA, labelled_photos
+from benchmarks.quality import index_timed, labelled_photos, neardup_arguments
 from photofinder.core import keypoints, verify
 from photofinder.core.library import Library
 from photofinder.core.search import SearchHit
@@ -113,21 +112,14 @@ def costs(lib: Library, queries: Sequence[Path], plain: list[list[SearchHit]]) -
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--originals", type=int, default=150)
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+    args = neardup_arguments(__doc__).parse_args(argv)
     photos = labelled_photos(args.data)
     with (
         tempfile.TemporaryDirectory() as scratch,
         Library(Path(scratch) / "d", device="cpu") as lib,
     ):
-        lib.embedder()
-        lib.add_roots([args.data])
-        started = time.perf_counter()
-        report = lib.update()
-        print(f"indexed {report.embedded} photos in {time.perf_counter() - started:.1f} s, "
+        report, elapsed = index_timed(lib, args.data)
+        print(f"indexed {report.embedded} photos in {elapsed:.1f} s, "
               f"method {lib.info.name} {lib.info.version}; gallery = all {len(lib.index)} photos")
         triples = make_neardup_set(photos, Path(scratch) / "nd", args.originals, args.seed)
         queries = [q for q, _, _ in triples]

@@ -13,6 +13,7 @@ from PIL import Image
 
 from photofinder.core.embedders.base import MethodInfo
 from photofinder.core.embedders.codebook import fingerprint, load_state, save_state
+from photofinder.core.errors import MethodUnavailableError
 
 State = dict[str, npt.NDArray[np.generic]]
 
@@ -53,6 +54,17 @@ class FittedMethod:
 
     def state(self, models_dir: Path) -> State | None:
         return read_state(self.path(models_dir))
+
+    def require_state(self, models_dir: Path, learned: str) -> State:
+        """The fitted state, or a clear error saying how to get the `learned` thing."""
+        state = self.state(models_dir)
+        if state is None:
+            name = self.base.name
+            raise MethodUnavailableError(
+                f"{name} has no {learned} yet: run `photofinder index --method {name}` "
+                "(it learns one from your photos first)"
+            )
+        return state
 
     def info(self, models_dir: Path) -> MethodInfo:
         state = self.state(models_dir)

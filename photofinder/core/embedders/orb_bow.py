@@ -14,7 +14,6 @@ from photofinder.core.embedders.codebook import kmeans, subsample
 from photofinder.core.embedders.fitted import FittedMethod, State
 from photofinder.core.embedders.keypoints import orb_bits
 from photofinder.core.embedders.spec import MethodSpec
-from photofinder.core.errors import MethodUnavailableError
 
 WORDS = 256
 MAX_DESCRIPTORS = 50_000
@@ -68,12 +67,7 @@ METHOD = FittedMethod(BASE, fit_state, dim_of)
 
 class OrbBow:
     def __init__(self, models_dir: Path) -> None:
-        state = METHOD.state(models_dir)
-        if state is None:
-            raise MethodUnavailableError(
-                "orb-bow has no vocabulary yet: run `photofinder index --method orb-bow` "
-                "(it learns one from your photos first)"
-            )
+        state = METHOD.require_state(models_dir, "vocabulary")
         self.info = METHOD.info(models_dir)
         self.device = "cpu"
         self._words = np.asarray(state["words"], np.uint8)

@@ -13,7 +13,6 @@ from photofinder.core.embedders.codebook import fit_pca, kmeans, subsample
 from photofinder.core.embedders.fitted import FittedMethod, State
 from photofinder.core.embedders.keypoints import root_sift
 from photofinder.core.embedders.spec import MethodSpec
-from photofinder.core.errors import MethodUnavailableError
 
 WORDS = 16  # codebook size: VLAD is WORDS × 128 before PCA
 PCA_DIM = 256
@@ -73,12 +72,7 @@ METHOD = FittedMethod(BASE, fit_state, dim_of)
 
 class SiftVlad:
     def __init__(self, models_dir: Path) -> None:
-        state = METHOD.state(models_dir)
-        if state is None:
-            raise MethodUnavailableError(
-                "sift-vlad has no codebook yet: run `photofinder index --method sift-vlad` "
-                "(it learns one from your photos first)"
-            )
+        state = METHOD.require_state(models_dir, "codebook")
         self.info = METHOD.info(models_dir)
         self.device = "cpu"
         self._centres = np.asarray(state["centres"], np.float32)
