@@ -20,6 +20,8 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
     from photofinder.gui.main_window import MainWindow
 
 OUT = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
@@ -109,6 +111,35 @@ def settle(window: MainWindow, rows: int = 30) -> None:
             return
 
 
+def open_window(work: Path, **settings_values: str) -> tuple[QApplication, MainWindow]:
+    """The app and a 1280×800 main window on a scratch data folder and settings file."""
+    from PySide6.QtCore import QSettings
+
+    from photofinder.gui.app import make_application
+    from photofinder.gui.main_window import MainWindow
+
+    app = make_application(["photofinder-screenshots"])
+    settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
+    for key, value in settings_values.items():
+        settings.setValue(key.replace("__", "/"), value)
+    window = MainWindow(work / "data", settings, debounce_s=0.5)
+    window.resize(1280, 800)
+    window.show()
+    return app, window
+
+
+def close_window(app: QApplication, window: MainWindow, out: Path) -> int:
+    from PySide6.QtTest import QTest
+
+    window.close()
+    window.deleteLater()
+    QTest.qWait(50)
+    gc.collect()  # free Qt wrappers while Qt is still up (avoids a shutdown-order crash)
+    app.quit()
+    sys.stdout.write(f"screenshots written to {out}\n")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=OUT)
@@ -117,21 +148,14 @@ def main() -> int:
     if not args.real_model:
         use_fake_model(delay_s=0.03)
 
-    from PySide6.QtCore import QMimeData, QSettings, QUrl
+    from PySide6.QtCore import QMimeData, QUrl
     from PySide6.QtTest import QTest
-
-    from photofinder.gui.app import make_application
-    from photofinder.gui.main_window import MainWindow
 
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="pf-shots-"))
     photos = work / "Pictures"
     make_library_photos(photos)
-    app = make_application(["photofinder-screenshots"])
-    settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(work / "data", settings, debounce_s=0.5)
-    window.resize(1280, 800)
-    window.show()
+    app, window = open_window(work)
     QTest.qWait(200)
     window.grab().save(str(args.out / "welcome.png"))
 
@@ -159,13 +183,7 @@ def main() -> int:
     wait_until(lambda: window.preview.view.image().width() >= 600)
     settle(window)
     window.grab().save(str(args.out / "preview.png"))
-    window.close()
-    window.deleteLater()
-    QTest.qWait(50)
-    gc.collect()  # free Qt wrappers while Qt is still up (avoids a shutdown-order crash)
-    app.quit()
-    sys.stdout.write(f"screenshots written to {args.out}\n")
-    return 0
+    return close_window(app, window, args.out)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import shutil
-import sys
 import tempfile
 from pathlib import Path
 
@@ -14,7 +12,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PIL import Image, ImageEnhance
 
-from benchmarks.screenshots import OUT, scene, use_fake_model, wait_until
+from benchmarks.screenshots import OUT, close_window, open_window, scene, use_fake_model, wait_until
 
 
 def make_photos(root: Path) -> None:
@@ -42,21 +40,13 @@ def main() -> int:
     args = parser.parse_args()
     use_fake_model(delay_s=0.0)
 
-    from PySide6.QtCore import QSettings
     from PySide6.QtTest import QTest
-
-    from photofinder.gui.app import make_application
-    from photofinder.gui.main_window import MainWindow
 
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="pf-dup-shots-"))
     photos = work / "Pictures"
     make_photos(photos)
-    app = make_application(["photofinder-screenshots"])
-    settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(work / "data", settings, debounce_s=0.5)
-    window.resize(1280, 800)
-    window.show()
+    app, window = open_window(work)
     window.add_folder(photos)
     wait_until(lambda: not window.session.indexer.running, 120)
     page = window.duplicates
@@ -79,13 +69,7 @@ def main() -> int:
     QTest.qWait(100)
     dialog.grab().save(str(args.out / "compare.png"))
     dialog.close()
-    window.close()
-    window.deleteLater()
-    QTest.qWait(50)
-    gc.collect()  # free Qt wrappers while Qt is still up (avoids a shutdown-order crash)
-    app.quit()
-    sys.stdout.write(f"screenshots written to {args.out}\n")
-    return 0
+    return close_window(app, window, args.out)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import sys
 import tempfile
@@ -13,7 +12,15 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PIL import Image
 
-from benchmarks.screenshots import OUT, make_library_photos, settle, use_fake_model, wait_until
+from benchmarks.screenshots import (
+    OUT,
+    close_window,
+    make_library_photos,
+    open_window,
+    settle,
+    use_fake_model,
+    wait_until,
+)
 
 
 def textured_photos(folder: Path) -> Path:
@@ -38,11 +45,8 @@ def main() -> int:
     args = parser.parse_args()
     use_fake_model(delay_s=0.0)
 
-    from PySide6.QtCore import QSettings
     from PySide6.QtTest import QTest
 
-    from photofinder.gui.app import make_application
-    from photofinder.gui.main_window import MainWindow
     from photofinder.gui.search_worker import Query
 
     args.out.mkdir(parents=True, exist_ok=True)
@@ -50,12 +54,7 @@ def main() -> int:
     photos = work / "Pictures"
     make_library_photos(photos / "trips")
     query = textured_photos(photos / "samples")
-    app = make_application(["photofinder-screenshots"])
-    settings = QSettings(str(work / "settings.ini"), QSettings.Format.IniFormat)
-    settings.setValue("search/precise", "true")
-    window = MainWindow(work / "data", settings, debounce_s=0.5)
-    window.resize(1280, 800)
-    window.show()
+    app, window = open_window(work, search__precise="true")
     window.add_folder(photos)
     wait_until(lambda: not window.session.indexer.running, 120)
     QTest.qWait(300)
@@ -80,13 +79,7 @@ def main() -> int:
     dialog.grab().save(str(args.out / "matches.png"))
     sys.stdout.write(f"{dialog.summary.text()}\n{window.preview.keypoints.count.text()}\n")
     dialog.close()
-    window.close()
-    window.deleteLater()
-    QTest.qWait(50)
-    gc.collect()  # free Qt wrappers while Qt is still up (avoids a shutdown-order crash)
-    app.quit()
-    sys.stdout.write(f"screenshots written to {args.out}\n")
-    return 0
+    return close_window(app, window, args.out)
 
 
 if __name__ == "__main__":
