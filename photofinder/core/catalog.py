@@ -56,6 +56,7 @@ class PhotoMetadata:
     format: str
     captured_at: str | None
     camera: str | None = None
+    layout_hash: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,16 @@ class StatusCounts:
     indexed: int
     pending: int
     failed: int
+
+
+_UINT64 = (1 << 64) - 1
+
+
+def _signed(value: int | None) -> int | None:
+    """SQLite integers are signed 64-bit: store an unsigned 64-bit hash as its two's complement."""
+    if value is None:
+        return None
+    return value - (1 << 64) if value >= 1 << 63 else value
 
 
 def _file(row: tuple[object, ...]) -> FileRecord:
@@ -216,9 +227,10 @@ class Catalog:
     def mark_ok(self, file_id: int, meta: PhotoMetadata, thumbnail: bytes) -> None:
         self._conn.execute(
             "UPDATE files SET content_hash = ?, width = ?, height = ?, format = ?, "
-            "captured_at = ?, camera = ?, status = 'ok', error = NULL, updated_at = ? WHERE id = ?",
+            "captured_at = ?, camera = ?, layout_hash = ?, status = 'ok', error = NULL, "
+            "updated_at = ? WHERE id = ?",
             (meta.content_hash, meta.width, meta.height, meta.format, meta.captured_at,
-             meta.camera, time.time(), file_id),
+             meta.camera, _signed(meta.layout_hash), time.time(), file_id),
         )
         self._conn.execute(
             "INSERT OR REPLACE INTO thumbnails(file_id, jpeg) VALUES (?, ?)", (file_id, thumbnail)
@@ -233,9 +245,10 @@ class Catalog:
     def copy_photo(self, source_id: int, target_id: int) -> None:
         """An exact copy of a catalogued photo: reuse its metadata, thumbnail and vectors."""
         self._conn.execute(
-            "UPDATE files SET (content_hash, width, height, format, captured_at, camera, status, "
-            "error) = (SELECT content_hash, width, height, format, captured_at, camera, 'ok', NULL "
-            "FROM files WHERE id = ?), updated_at = ? WHERE id = ?",
+            "UPDATE files SET (content_hash, width, height, format, captured_at, camera, "
+            "layout_hash, status, error) = (SELECT content_hash, width, height, format, "
+            "captured_at, camera, layout_hash, 'ok', NULL FROM files WHERE id = ?), "
+            "updated_at = ? WHERE id = ?",
             (source_id, time.time(), target_id),
         )
         self._conn.execute(
@@ -348,6 +361,27 @@ class Catalog:
             "GROUP BY content_hash HAVING COUNT(*) > 1"
         )
         return [sorted(int(i) for i in str(r[0]).split(",")) for r in rows]
+
+    def layout_hashes(self) -> tuple[list[int], list[int]]:
+        """Ids and layout hashes (unsigned) of the indexed photos that have one."""
+        rows = self._conn.execute(
+            "SELECT id, layout_hash FROM files WHERE status = 'ok' AND layout_hash IS NOT NULL "
+            "ORDER BY id"
+        ).fetchall()
+        return [int(r[0]) for r in rows], [int(r[1]) & _UINT64 for r in rows]
+
+    def ids_without_layout_hash(self) -> list[int]:
+        rows = self._conn.execute(
+            "SELECT id FROM files WHERE status = 'ok' AND layout_hash IS NULL ORDER BY id"
+        )
+        return [int(r[0]) for r in rows]
+
+    def set_layout_hashes(self, hashes: dict[int, int]) -> None:
+        with self.transaction():
+            self._conn.executemany(
+                "UPDATE files SET layout_hash = ? WHERE id = ?",
+                [(_signed(h), i) for i, h in hashes.items()],
+            )
 
     # --- user decisions on duplicates (by content hash: they survive moves and re-indexing) --
     def add_decisions(self, hash_pairs: Iterable[tuple[str, str]], kind: str) -> None:

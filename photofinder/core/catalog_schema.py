@@ -67,6 +67,11 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE files ADD COLUMN camera TEXT;
     """,
+    # 3: the layout hash (photofinder.core.layout_hash) that finds rotated and mirrored copies;
+    # NULL until computed (older rows are filled from their thumbnails on first use).
+    """
+    ALTER TABLE files ADD COLUMN layout_hash INTEGER;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -4,13 +4,16 @@ index's nearest neighbours (never all pairs), confirmed, then grouped without ch
 from __future__ import annotations
 
 import heapq
+import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
+from photofinder.core import layout_hash
 from photofinder.core.catalog import Catalog, FileRecord
 from photofinder.core.imageio import RAW_SUFFIXES
 from photofinder.core.keepers import DEFAULT_RULES, KeeperChoice, suggest_keeper
@@ -89,6 +92,32 @@ def neighbour_pairs(index: VectorIndex, catalog: Catalog, threshold: float) -> d
     return pairs
 
 
+def turned_pairs(catalog: Catalog) -> dict[Pair, float]:
+    """Pairs where one photo, rotated by 90°/180° or mirrored, has the other's layout (which
+    the embedding does not see as similar), scored by layout similarity. Photos catalogued
+    before layout hashes existed get theirs from the stored thumbnail first."""
+    missing = catalog.ids_without_layout_hash()
+    if missing:
+        catalog.set_layout_hashes(_hashes_from_thumbnails(catalog, missing))
+    ids, hashes = catalog.layout_hashes()
+    found = layout_hash.turned_pairs(ids, np.asarray(hashes, np.uint64))
+    return {pair: 1.0 - distance / 63 for pair, distance in found.items()}
+
+
+def _hashes_from_thumbnails(catalog: Catalog, ids: list[int]) -> dict[int, int]:
+    hashes = {}
+    for file_id in ids:
+        thumbnail = catalog.thumbnail(file_id)
+        if not thumbnail:
+            continue
+        try:
+            with Image.open(io.BytesIO(thumbnail)) as image:
+                hashes[file_id] = layout_hash.layout_hash(image)
+        except OSError:
+            continue
+    return hashes
+
+
 def raw_jpeg_siblings(a: FileRecord, b: FileRecord) -> bool:
     """A RAW file and the JPEG (or HEIC) beside it with the same name are one photo."""
     pa, pb = Path(a.path), Path(b.path)
@@ -138,10 +167,14 @@ def find_duplicates(
     similarity decides); `dismissed` returns the content-hash pairs the user marked as not
     duplicates, which never group again."""
     pairs = exact_pairs(catalog)
+    turned: dict[Pair, float] = {}
     if strictness is not Strictness.EXACT:
         limits = THRESHOLDS[strictness]
         candidates = neighbour_pairs(index, catalog, limits.candidate)
         pairs.update({p: s for p, s in candidates.items() if p not in pairs})
+        if strictness is Strictness.NEAR:
+            turned = {p: s for p, s in turned_pairs(catalog).items() if p not in pairs}
+            pairs.update(turned)
     records = catalog.files_by_ids({i for pair in pairs for i in pair})
     pairs = {
         p: s for p, s in pairs.items()
@@ -153,7 +186,7 @@ def find_duplicates(
         gone = dismissed(hash_of.values())
         pairs = {p: s for p, s in pairs.items() if hash_of[p] not in gone}
     if strictness is not Strictness.EXACT:
-        pairs = _confirmed(pairs, records, THRESHOLDS[strictness], confirm)
+        pairs = _confirmed(pairs, records, THRESHOLDS[strictness], confirm, set(turned))
     groups = []
     for ids, weakest in star_groups(pairs):
         members = sorted((records[i] for i in ids), key=lambda r: r.path)
@@ -173,8 +206,9 @@ def _confirmed(
     records: dict[int, FileRecord],
     limits: Thresholds,
     confirm: Confirm | None,
+    always_check: set[Pair],
 ) -> dict[Pair, float]:
-    sure = {p: s for p, s in pairs.items() if s >= limits.accept}
+    sure = {p: s for p, s in pairs.items() if s >= limits.accept and p not in always_check}
     doubtful = [p for p in pairs if p not in sure]
     if confirm is None or not doubtful:
         return sure

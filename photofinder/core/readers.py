@@ -12,6 +12,7 @@ from photofinder.core.catalog import PhotoMetadata
 from photofinder.core.embedders.base import FloatArray
 from photofinder.core.errors import FileVanishedError, PhotoReadError
 from photofinder.core.imageio import content_hash, decode_bytes, read_file_bytes
+from photofinder.core.layout_hash import layout_hash
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ def read_one(file_id: int, path: str, context: ReadContext) -> ReadOutcome:
         photo = decode_bytes(data, path)
         meta = PhotoMetadata(
             photo.content_hash, photo.width, photo.height, photo.format, photo.captured_at,
-            photo.camera,
+            photo.camera, layout_hash(photo.image),
         )
         return Decoded(file_id, meta, photo.thumbnail_jpeg(), context.prepare(photo.image))
     except FileVanishedError as exc:

@@ -163,14 +163,15 @@ class VectorIndex:
         return label in self._live
 
     def query(
-        self, vectors: npt.NDArray[np.float32], k: int
+        self, vectors: npt.NDArray[np.float32], k: int, ef: int = EF_SEARCH
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        """Top-k ids and cosine similarities per query row, best first."""
+        """Top-k ids and cosine similarities per query row, best first. A smaller `ef` is
+        faster and still finds the very close neighbours (duplicate candidates)."""
         with self._lock:
             k = min(k, len(self._live))
             if k <= 0:
                 empty = np.zeros((len(vectors), 0))
                 return empty.astype(np.int64), empty.astype(np.float32)
-            self._index.set_ef(max(EF_SEARCH, k + 16))
+            self._index.set_ef(max(ef, k + 16))
             labels, distances = self._index.knn_query(np.atleast_2d(vectors), k=k)
             return labels.astype(np.int64), (1.0 - distances).astype(np.float32)
