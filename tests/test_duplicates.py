@@ -132,3 +132,37 @@ def test_size_reasons_are_readable() -> None:
 def test_reason_shows_exact_values_when_rounding_hides_the_difference() -> None:
     a, b = record(1, "/p/a.jpg", size=12_401), record(2, "/p/b.jpg", size=12_399)
     assert suggest_keeper([a, b], rules=["file_size"]).reason == "largest file (12,401 vs 12,399)"
+
+
+def test_close_pairs_are_recorded_while_indexing_and_follow_changes(
+    library: Library, tmp_path: Path
+) -> None:
+    photos = tmp_path / "photos"
+    make_library(photos, 5)
+    library.add_roots([photos])
+    library.update()
+    key = library.index.key
+    assert library.catalog.neighbours_seq(key.method, key.version) > 0
+    assert library.duplicates() == []
+    scene(3, (640, 480)).resize((480, 360)).save(photos / "later_copy.jpg", quality=80)
+    library.update()  # the new photo finds its earlier neighbour itself
+    groups = [sorted(Path(p).name for p in g.paths) for g in library.duplicates()]
+    assert groups == [["later_copy.jpg", "photo_003.jpg"]]
+    scene(40, (480, 360)).save(photos / "later_copy.jpg", quality=80)  # now another photo
+    library.update()
+    assert library.duplicates() == []
+
+
+def test_pairs_never_recorded_are_found_when_duplicates_are_asked(
+    library: Library, tmp_path: Path
+) -> None:
+    library_with_copies(library, tmp_path)
+    key = library.index.key
+    catalog = library.catalog
+    with catalog.transaction():  # as a catalogue from before recorded neighbours
+        catalog._conn.execute("DELETE FROM neighbours")
+        catalog.set_neighbours_seq(key.method, key.version, 0)
+    assert len(library.duplicates()) == 2
+    assert catalog.neighbours_seq(key.method, key.version) == catalog.max_vector_seq(
+        key.method, key.version
+    )

@@ -25,6 +25,8 @@ BLOCK_AGREES = 0.6  # correlation of a block with its warped counterpart
 MIN_AGREEMENT = 0.65  # share of agreeing structured blocks that makes the same photo
 FLAT = 3.0  # grey-level deviation under which a block has no structure to compare
 MIN_STRUCTURED = 4  # fewer structured blocks than this in the overlap: nothing to judge by
+BLOCK_DIFFERS = 0.3  # correlation under which a block clearly shows something else
+MAX_INTERIOR = 3  # a patch this large of differing blocks inside the photo: another shot
 
 
 @dataclass(frozen=True)
@@ -65,16 +67,34 @@ def agreement(a: AlignView, b: AlignView, transform: npt.NDArray[np.float64]) ->
     covered = _blocks(inside, rows, cols).mean(axis=2) >= 0.9
     if covered.sum() < 0.2 * rows * cols:
         return 0.0
-    x, y = x[covered], y[covered]
-    x -= x.mean(axis=1, keepdims=True)
-    y -= y.mean(axis=1, keepdims=True)
-    structured = (x.std(axis=1) >= FLAT) | (y.std(axis=1) >= FLAT)
+    x -= x.mean(axis=2, keepdims=True)
+    y -= y.mean(axis=2, keepdims=True)
+    structured = covered & ((x.std(axis=2) >= FLAT) | (y.std(axis=2) >= FLAT))
     if structured.sum() < MIN_STRUCTURED:
         return 0.0
-    x, y = x[structured], y[structured]
-    denominator = np.sqrt((x * x).sum(axis=1) * (y * y).sum(axis=1))
-    correlation = (x * y).sum(axis=1) / np.maximum(denominator, 1e-9)
-    return float((correlation > BLOCK_AGREES).mean())
+    denominator = np.sqrt((x * x).sum(axis=2) * (y * y).sum(axis=2))
+    correlation = (x * y).sum(axis=2) / np.maximum(denominator, 1e-9)
+    if _interior_difference(structured & (correlation < BLOCK_DIFFERS), covered) >= MAX_INTERIOR:
+        return 0.0
+    return float((correlation[structured] > BLOCK_AGREES).mean())
+
+
+def _interior_difference(
+    differs: npt.NDArray[np.bool_], covered: npt.NDArray[np.bool_]
+) -> int:
+    """Blocks in the largest patch of clearly different blocks away from the edges of the
+    overlap: where a subject moved. Edits reach an edge (a caption bar, a crop's border)."""
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        differs.astype(np.uint8), connectivity=4
+    )
+    edge = ~covered
+    edge[0, :] = edge[-1, :] = edge[:, 0] = edge[:, -1] = True
+    near_edge = cv2.dilate(edge.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    touching = set(np.unique(labels[near_edge & differs]).tolist())
+    sizes = [int(stats[i, cv2.CC_STAT_AREA]) for i in range(1, count) if i not in touching]
+    return max(sizes, default=0)
 
 
 def _blocks(image: npt.NDArray[Any], rows: int, cols: int) -> npt.NDArray[np.float64]:

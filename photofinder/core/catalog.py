@@ -77,6 +77,10 @@ def _signed(value: int | None) -> int | None:
     return value - (1 << 64) if value >= 1 << 63 else value
 
 
+def _neighbours_key(method: str, version: str) -> str:
+    return f"neighbours_seq:{method}:{version}"
+
+
 def _file(row: tuple[object, ...]) -> FileRecord:
     return FileRecord(*row)  # type: ignore[arg-type]
 
@@ -332,6 +336,27 @@ class Catalog:
             ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
             matrix = np.frombuffer(b"".join(r[1] for r in rows), np.float32).reshape(-1, dim)
             yield ids, matrix
+
+    def add_neighbours(self, method: str, version: str, pairs: Iterable[tuple[int, int]]) -> None:
+        """Record candidate pairs (smaller id first)."""
+        with self.transaction():
+            self._conn.executemany(
+                "INSERT OR IGNORE INTO neighbours(method, version, a, b) VALUES (?, ?, ?, ?)",
+                [(method, version, a, b) for a, b in pairs],
+            )
+
+    def neighbours_seq(self, method: str, version: str) -> int:
+        """The last vector sequence number whose neighbours are recorded."""
+        return int(self.get_setting(_neighbours_key(method, version)) or 0)
+
+    def set_neighbours_seq(self, method: str, version: str, seq: int) -> None:
+        self.set_setting(_neighbours_key(method, version), str(seq))
+
+    def neighbours(self, method: str, version: str) -> list[tuple[int, int]]:
+        rows = self._conn.execute(
+            "SELECT a, b FROM neighbours WHERE method = ? AND version = ?", (method, version)
+        )
+        return [(int(a), int(b)) for a, b in rows]
 
     # --- status ----------------------------------------------------------------------------
     def status_counts(self, method: str, version: str) -> StatusCounts:

@@ -72,6 +72,19 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE files ADD COLUMN layout_hash INTEGER;
     """,
+    # 4: each photo's close neighbours in the vector index, recorded while indexing, so that
+    # finding duplicates does not search the whole index again (settings key
+    # "neighbours_seq:<method>:<version>" holds the last vector sequence number recorded).
+    """
+    CREATE TABLE neighbours (
+        method TEXT NOT NULL,
+        version TEXT NOT NULL,
+        a INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        b INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
+        PRIMARY KEY (method, version, a, b)
+    ) WITHOUT ROWID;
+    CREATE INDEX neighbours_by_b ON neighbours(b);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,11 +17,13 @@ from photofinder.core import layout_hash
 from photofinder.core.catalog import Catalog, FileRecord
 from photofinder.core.imageio import RAW_SUFFIXES
 from photofinder.core.keepers import DEFAULT_RULES, KeeperChoice, suggest_keeper
+from photofinder.core.progress import Progress, ProgressCallback, ignore_progress
 from photofinder.core.vector_index import VectorIndex
 
 Pair = tuple[int, int]
 Confirm = Callable[[list[tuple[FileRecord, FileRecord]]], list[bool]]
 NEIGHBOURS = 10
+RECORD_EF = 128  # hnswlib search width when recording neighbours (interactive search: 64)
 
 
 class Strictness(StrEnum):
@@ -79,17 +81,47 @@ def exact_pairs(catalog: Catalog) -> dict[Pair, float]:
     return pairs
 
 
-def neighbour_pairs(index: VectorIndex, catalog: Catalog, threshold: float) -> dict[Pair, float]:
-    """Pairs among each photo's nearest neighbours with similarity >= threshold."""
+def record_neighbours(
+    index: VectorIndex, catalog: Catalog, progress: ProgressCallback = ignore_progress
+) -> int:
+    """Record each newly indexed photo's close neighbours as candidate pairs (run after
+    indexing; finding duplicates then reads them instead of searching the whole index).
+    Returns how many photos were searched. A photo indexed later finds its earlier neighbours
+    itself, with a wider search than interactive queries."""
     key = index.key
-    pairs: dict[Pair, float] = {}
-    for ids, vectors in catalog.vectors_since(key.method, key.version, 0, key.dim, chunk=8192):
-        labels, scores = index.query(vectors, NEIGHBOURS + 1)
-        rows, cols = np.nonzero((scores >= threshold) & (labels != ids[:, None]))
-        for row, col in zip(rows.tolist(), cols.tolist(), strict=True):
-            pair = ordered(int(ids[row]), int(labels[row, col]))
-            pairs[pair] = max(pairs.get(pair, -1.0), float(scores[row, col]))
-    return pairs
+    done = catalog.neighbours_seq(key.method, key.version)
+    latest = catalog.max_vector_seq(key.method, key.version)
+    if latest <= done:
+        return 0
+    lowest = min(t.candidate for t in THRESHOLDS.values())
+    searched = 0
+    for ids, vectors in catalog.vectors_since(key.method, key.version, done, key.dim, 8192):
+        progress(Progress("finding close pairs", searched, latest - done))
+        labels, scores = index.query(vectors, NEIGHBOURS + 1, ef=RECORD_EF)
+        rows, cols = np.nonzero((scores >= lowest) & (labels != ids[:, None]))
+        pairs = {ordered(int(ids[r]), int(labels[r, c])) for r, c in zip(rows, cols, strict=True)}
+        catalog.add_neighbours(key.method, key.version, pairs)
+        searched += len(ids)
+    catalog.set_neighbours_seq(key.method, key.version, latest)  # after the pairs: crash-safe
+    return searched
+
+
+def neighbour_pairs(index: VectorIndex, catalog: Catalog, threshold: float) -> dict[Pair, float]:
+    """Recorded neighbour pairs, scored by their current vectors, with similarity >= threshold
+    (recording first what indexing has not yet recorded)."""
+    record_neighbours(index, catalog)
+    key = index.key
+    recorded = catalog.neighbours(key.method, key.version)
+    pairs = [p for p in recorded if p[0] in index and p[1] in index]
+    if not pairs:
+        return {}
+    ids = sorted({i for pair in pairs for i in pair})
+    row_of = {file_id: row for row, file_id in enumerate(ids)}
+    vectors = index.vectors(ids)
+    a = vectors[[row_of[p[0]] for p in pairs]]
+    b = vectors[[row_of[p[1]] for p in pairs]]
+    scores = np.einsum("ij,ij->i", a, b)
+    return {p: float(s) for p, s in zip(pairs, scores.tolist(), strict=True) if s >= threshold}
 
 
 def turned_pairs(catalog: Catalog) -> dict[Pair, float]:

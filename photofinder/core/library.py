@@ -15,7 +15,12 @@ import numpy as np
 from PIL import Image
 
 from photofinder.core.catalog import Catalog, FileRecord, Root, StatusCounts
-from photofinder.core.duplicates import DEFAULT_STRICTNESS, DuplicateGroup, Strictness
+from photofinder.core.duplicates import (
+    DEFAULT_STRICTNESS,
+    DuplicateGroup,
+    Strictness,
+    record_neighbours,
+)
 from photofinder.core.embedders import DEFAULT_METHOD, load_embedder, method_info, method_spec
 from photofinder.core.embedders.base import Embedder, MethodInfo, embed_images
 from photofinder.core.embedders.codebook import sample_photos
@@ -157,7 +162,10 @@ class Library:
         except Cancelled:
             return IndexReport(cancelled=True)
         indexer = Indexer(self.catalog, self.index, self.info, self.embedder, progress, cancel)
-        return indexer.run(self.catalog.roots())
+        report = indexer.run(self.catalog.roots())
+        if not report.cancelled:
+            record_neighbours(self.index, self.catalog, progress)
+        return report
 
     def _fit_if_needed(self, progress: ProgressCallback, cancel: CancelToken | None) -> None:
         """Learn the method's codebook from a sample of the library when it has none yet."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,6 +157,13 @@ class VectorIndex:
             self._live.discard(label)
             self.dirty = True
 
+    def vectors(self, labels: Sequence[int]) -> npt.NDArray[np.float32]:
+        """The stored vectors of indexed labels (rows in the order asked)."""
+        with self._lock:
+            if not labels:
+                return np.zeros((0, self.key.dim), np.float32)
+            return np.asarray(self._index.get_items(list(labels)), np.float32)
+
     def __len__(self) -> int:
         return len(self._live)
 
@@ -165,8 +173,8 @@ class VectorIndex:
     def query(
         self, vectors: npt.NDArray[np.float32], k: int, ef: int = EF_SEARCH
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        """Top-k ids and cosine similarities per query row, best first. A smaller `ef` is
-        faster and still finds the very close neighbours (duplicate candidates)."""
+        """Top-k ids and cosine similarities per query row, best first; a larger `ef` searches
+        wider (slower, fewer missed neighbours)."""
         with self._lock:
             k = min(k, len(self._live))
             if k <= 0:
