@@ -35,12 +35,13 @@ class Strictness(StrEnum):
 @dataclass(frozen=True)
 class Thresholds:
     candidate: float  # cosine similarity that makes a pair worth a closer look
-    accept: float  # at or above this, no closer look is needed
+    accept: float  # without a geometric check, at or above this counts as a duplicate
+    checked: bool  # with a geometric check at hand, every pair must pass it
 
 
 THRESHOLDS = {
-    Strictness.NEAR: Thresholds(candidate=0.72, accept=0.985),
-    Strictness.SIMILAR: Thresholds(candidate=0.86, accept=0.86),
+    Strictness.NEAR: Thresholds(candidate=0.72, accept=0.985, checked=True),
+    Strictness.SIMILAR: Thresholds(candidate=0.86, accept=0.86, checked=False),
 }
 DEFAULT_STRICTNESS = Strictness.NEAR
 
@@ -199,6 +200,7 @@ def find_duplicates(
     similarity decides); `dismissed` returns the content-hash pairs the user marked as not
     duplicates, which never group again."""
     pairs = exact_pairs(catalog)
+    exact = set(pairs)
     turned: dict[Pair, float] = {}
     if strictness is not Strictness.EXACT:
         limits = THRESHOLDS[strictness]
@@ -218,7 +220,7 @@ def find_duplicates(
         gone = dismissed(hash_of.values())
         pairs = {p: s for p, s in pairs.items() if hash_of[p] not in gone}
     if strictness is not Strictness.EXACT:
-        pairs = _confirmed(pairs, records, THRESHOLDS[strictness], confirm, set(turned))
+        pairs = _confirmed(pairs, records, THRESHOLDS[strictness], confirm, exact, set(turned))
     groups = []
     for ids, weakest in star_groups(pairs):
         members = sorted((records[i] for i in ids), key=lambda r: r.path)
@@ -238,9 +240,17 @@ def _confirmed(
     records: dict[int, FileRecord],
     limits: Thresholds,
     confirm: Confirm | None,
-    always_check: set[Pair],
+    exact: set[Pair],
+    turned: set[Pair],
 ) -> dict[Pair, float]:
-    sure = {p: s for p, s in pairs.items() if s >= limits.accept and p not in always_check}
+    """Pairs that are duplicates: exact copies; with a check at hand, the pairs passing it
+    (all of them at `checked` strictness, else those under `accept`); without one, the pairs
+    at or above `accept` (turned copies, judged by layout alone, never are)."""
+    unchecked_ok = limits.accept if confirm is None or not limits.checked else 2.0
+    sure = {
+        p: s for p, s in pairs.items()
+        if p in exact or (s >= unchecked_ok and p not in turned)
+    }
     doubtful = [p for p in pairs if p not in sure]
     if confirm is None or not doubtful:
         return sure
