@@ -166,3 +166,16 @@ def test_pairs_never_recorded_are_found_when_duplicates_are_asked(
     assert catalog.neighbours_seq(key.method, key.version) == catalog.max_vector_seq(
         key.method, key.version
     )
+
+
+def test_similar_shots_include_every_near_duplicate(library: Library, tmp_path: Path) -> None:
+    library_with_copies(library, tmp_path)
+
+    def pairs(strictness: Strictness) -> set[frozenset[str]]:
+        return {
+            frozenset((a, b)) for g in library.duplicates(strictness)
+            for a in g.paths for b in g.paths if a < b
+        }
+
+    near = pairs(Strictness.NEAR)
+    assert near and near <= pairs(Strictness.SIMILAR)

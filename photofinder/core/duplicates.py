@@ -41,7 +41,8 @@ class Thresholds:
 
 THRESHOLDS = {
     Strictness.NEAR: Thresholds(candidate=0.72, accept=0.985, checked=True),
-    Strictness.SIMILAR: Thresholds(candidate=0.86, accept=0.86, checked=False),
+    # Everything near finds, and any pair this similar unchecked (bursts, series).
+    Strictness.SIMILAR: Thresholds(candidate=0.72, accept=0.86, checked=False),
 }
 DEFAULT_STRICTNESS = Strictness.NEAR
 
@@ -206,9 +207,8 @@ def find_duplicates(
         limits = THRESHOLDS[strictness]
         candidates = neighbour_pairs(index, catalog, limits.candidate)
         pairs.update({p: s for p, s in candidates.items() if p not in pairs})
-        if strictness is Strictness.NEAR:
-            turned = {p: s for p, s in turned_pairs(catalog).items() if p not in pairs}
-            pairs.update(turned)
+        turned = {p: s for p, s in turned_pairs(catalog).items() if p not in pairs}
+        pairs.update(turned)
     records = catalog.files_by_ids({i for pair in pairs for i in pair})
     pairs = {
         p: s for p, s in pairs.items()
