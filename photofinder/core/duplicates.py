@@ -50,7 +50,7 @@ DEFAULT_STRICTNESS = Strictness.NEAR
 @dataclass(frozen=True)
 class DuplicateGroup:
     records: list[FileRecord]
-    min_score: float  # the weakest similarity inside the group (1.0 for exact copies)
+    min_score: float  # weakest similarity inside (exact copies 1.0; turned copies: of layout)
     keeper: KeeperChoice
 
     @property
