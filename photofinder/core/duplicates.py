@@ -35,8 +35,8 @@ class Strictness(StrEnum):
 @dataclass(frozen=True)
 class Thresholds:
     candidate: float  # cosine similarity that makes a pair worth a closer look
-    accept: float  # without a geometric check, at or above this counts as a duplicate
-    checked: bool  # with a geometric check at hand, every pair must pass it
+    accept: float  # at or above this a pair counts without a geometric check ...
+    checked: bool  # ... unless there is one at hand and the strictness says every pair passes
 
 
 THRESHOLDS = {
@@ -159,10 +159,30 @@ def raw_jpeg_siblings(a: FileRecord, b: FileRecord) -> bool:
     return raw_count == 1 and pa.parent == pb.parent and pa.stem.lower() == pb.stem.lower()
 
 
-def star_groups(pairs: dict[Pair, float]) -> list[tuple[list[int], float]]:
+def star_groups(
+    pairs: dict[Pair, float], looser: dict[Pair, float] | None = None
+) -> list[tuple[list[int], float]]:
     """Group around centres: the photo with the most confirmed links takes its unassigned
     neighbours, and so on. A group never grows through a neighbour of a neighbour, so a
-    series of close pairs cannot chain unrelated photos together."""
+    series of close pairs cannot chain unrelated photos together. `looser` links (similar
+    shots) come second: they add photos to the groups of `pairs` through their centres and
+    group the rest, so the groups of `pairs` stay whole."""
+    groups = _stars(pairs)
+    if not looser:
+        return groups
+    assigned = {member for members, _ in groups for member in members}
+    group_of_centre = {members[0]: number for number, (members, _) in enumerate(groups)}
+    for (a, b), score in sorted(looser.items(), key=lambda item: -item[1]):
+        for centre, other in ((a, b), (b, a)):
+            if centre in group_of_centre and other not in assigned:
+                members, weakest = groups[group_of_centre[centre]]
+                groups[group_of_centre[centre]] = ([*members, other], min(weakest, score))
+                assigned.add(other)
+    rest = {p: s for p, s in looser.items() if p[0] not in assigned and p[1] not in assigned}
+    return groups + _stars(rest)
+
+
+def _stars(pairs: dict[Pair, float]) -> list[tuple[list[int], float]]:
     links: dict[int, dict[int, float]] = {}
     for (a, b), score in pairs.items():
         links.setdefault(a, {})[b] = score
@@ -219,10 +239,13 @@ def find_duplicates(
         hash_of = {p: _hash_pair(records[p[0]], records[p[1]]) for p in pairs}
         gone = dismissed(hash_of.values())
         pairs = {p: s for p, s in pairs.items() if hash_of[p] not in gone}
+    looser: dict[Pair, float] = {}
     if strictness is not Strictness.EXACT:
-        pairs = _confirmed(pairs, records, THRESHOLDS[strictness], confirm, exact, set(turned))
+        pairs, looser = _confirmed(
+            pairs, records, THRESHOLDS[strictness], confirm, exact, set(turned)
+        )
     groups = []
-    for ids, weakest in star_groups(pairs):
+    for ids, weakest in star_groups(pairs, looser):
         members = sorted((records[i] for i in ids), key=lambda r: r.path)
         keeper = suggest_keeper(members, rules, preferred_folders, reference_folders)
         groups.append(DuplicateGroup(members, weakest, keeper))
@@ -242,18 +265,25 @@ def _confirmed(
     confirm: Confirm | None,
     exact: set[Pair],
     turned: set[Pair],
-) -> dict[Pair, float]:
-    """Pairs that are duplicates: exact copies; with a check at hand, the pairs passing it
-    (all of them at `checked` strictness, else those under `accept`); without one, the pairs
-    at or above `accept` (turned copies, judged by layout alone, never are)."""
-    unchecked_ok = limits.accept if confirm is None or not limits.checked else 2.0
-    sure = {
-        p: s for p, s in pairs.items()
-        if p in exact or (s >= unchecked_ok and p not in turned)
-    }
-    doubtful = [p for p in pairs if p not in sure]
-    if confirm is None or not doubtful:
-        return sure
+) -> tuple[dict[Pair, float], dict[Pair, float]]:
+    """(same photo, similar only). With a check at hand: exact copies and the pairs passing
+    it are the same photo; a pair failing it still counts as similar at or above `accept`
+    unless the strictness is `checked`. Without one: the pairs at or above `accept` are the
+    same photo (turned copies, judged by layout alone, never are)."""
+    same = {p: s for p, s in pairs.items() if p in exact}
+    if confirm is None:
+        same.update({p: s for p, s in pairs.items() if s >= limits.accept and p not in turned})
+        return same, {}
+    doubtful = [p for p in pairs if p not in same]
+    if not doubtful:
+        return same, {}
     verdicts = confirm([(records[a], records[b]) for a, b in doubtful])
-    sure.update({p: pairs[p] for p, ok in zip(doubtful, verdicts, strict=True) if ok})
-    return sure
+    failed = []
+    for pair, ok in zip(doubtful, verdicts, strict=True):
+        if ok:
+            same[pair] = pairs[pair]
+        else:
+            failed.append(pair)
+    if limits.checked:
+        return same, {}
+    return same, {p: pairs[p] for p in failed if pairs[p] >= limits.accept and p not in turned}
