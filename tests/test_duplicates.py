@@ -32,6 +32,17 @@ def test_a_chain_of_close_pairs_does_not_join_its_ends() -> None:
     assert sorted(i for g in groups for i in g) == [1, 2, 3, 4, 5, 6]
 
 
+def test_looser_links_extend_groups_through_their_centres_and_never_split_them() -> None:
+    same_photo = {(1, 2): 0.99, (1, 3): 0.9, (7, 8): 0.95}
+    similar_only = {(2, 9): 0.97, (1, 4): 0.88, (3, 8): 0.9, (5, 6): 0.87, (4, 5): 0.86}
+    groups = {frozenset(ids): weakest for ids, weakest in star_groups(same_photo, similar_only)}
+    assert groups == {
+        frozenset({1, 2, 3, 4}): 0.88,  # 4 joins through the centre; 9 only knows member 2
+        frozenset({7, 8}): 0.95,  # 8 stays with its own copy
+        frozenset({5, 6}): 0.87,
+    }
+
+
 def test_raw_and_its_jpeg_are_one_photo() -> None:
     raw, jpeg = record(1, "/p/IMG_1.CR2"), record(2, "/p/IMG_1.jpg")
     assert raw_jpeg_siblings(raw, jpeg)
