@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.quality import DEFAULT_DATA, labelled_photos
+from photofinder.core.candidates import record_neighbours
 from photofinder.core.catalog import FileRecord, PhotoMetadata
-from photofinder.core.duplicates import Strictness, find_duplicates, record_neighbours
+from photofinder.core.duplicates import Strictness, find_duplicates
 from photofinder.core.embedders.base import l2_normalise
 from photofinder.core.library import Library
 from photofinder.core.neardup import make_neardup_set

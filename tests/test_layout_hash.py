@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from photofinder.core.candidates import turned_pairs
 from photofinder.core.catalog import Catalog, PhotoMetadata
-from photofinder.core.duplicates import turned_pairs
 from photofinder.core.layout_hash import distances, layout_hash, turned_hashes
 from photofinder.core.layout_hash import turned_pairs as hash_pairs
 from photofinder.core.library import Library

@@ -83,6 +83,7 @@ MIGRATIONS: list[str] = [
         b INTEGER NOT NULL REFERENCES files(id) ON DELETE CASCADE,
         PRIMARY KEY (method, version, a, b)
     ) WITHOUT ROWID;
+    CREATE INDEX neighbours_by_a ON neighbours(a);
     CREATE INDEX neighbours_by_b ON neighbours(b);
     """,
 ]

@@ -14,13 +14,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from photofinder.core.candidates import record_neighbours
 from photofinder.core.catalog import Catalog, FileRecord, Root, StatusCounts
-from photofinder.core.duplicates import (
-    DEFAULT_STRICTNESS,
-    DuplicateGroup,
-    Strictness,
-    record_neighbours,
-)
+from photofinder.core.duplicates import DEFAULT_STRICTNESS, DuplicateGroup, Strictness
 from photofinder.core.embedders import DEFAULT_METHOD, load_embedder, method_info, method_spec
 from photofinder.core.embedders.base import Embedder, MethodInfo, embed_images
 from photofinder.core.embedders.codebook import sample_photos

@@ -1,0 +1,100 @@
+"""Where duplicate candidates come from, never from all pairs: byte-identical files (content
+hash), each photo's close neighbours in the vector index (recorded while indexing), and photos
+whose layout matches another's turned or mirrored (photofinder.core.layout_hash)."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from photofinder.core import layout_hash
+from photofinder.core.catalog import Catalog
+from photofinder.core.progress import Progress, ProgressCallback, ignore_progress
+from photofinder.core.vector_index import VectorIndex
+
+Pair = tuple[int, int]
+NEIGHBOURS = 10
+RECORD_EF = 128  # hnswlib search width when recording neighbours (interactive search: 64)
+LOWEST_CANDIDATE = 0.72  # the similarity worth a closer look at any strictness
+
+
+def ordered(a: int, b: int) -> Pair:
+    return (a, b) if a < b else (b, a)
+
+
+def exact_pairs(catalog: Catalog) -> dict[Pair, float]:
+    pairs: dict[Pair, float] = {}
+    for group in catalog.hash_groups():
+        for other in group[1:]:
+            pairs[ordered(group[0], other)] = 1.0
+    return pairs
+
+
+def record_neighbours(
+    index: VectorIndex, catalog: Catalog, progress: ProgressCallback = ignore_progress
+) -> int:
+    """Record each newly indexed photo's close neighbours as candidate pairs (run after
+    indexing; finding duplicates then reads them instead of searching the whole index).
+    Returns how many photos were searched. A photo indexed later finds its earlier neighbours
+    itself, with a wider search than interactive queries."""
+    key = index.key
+    done = catalog.neighbours_seq(key.method, key.version)
+    latest = catalog.max_vector_seq(key.method, key.version)
+    if latest <= done:
+        return 0
+    searched = 0
+    for ids, vectors in catalog.vectors_since(key.method, key.version, done, key.dim, 8192):
+        progress(Progress("finding close pairs", searched, latest - done))
+        labels, scores = index.query(vectors, NEIGHBOURS + 1, ef=RECORD_EF)
+        rows, cols = np.nonzero((scores >= LOWEST_CANDIDATE) & (labels != ids[:, None]))
+        pairs = {ordered(int(ids[r]), int(labels[r, c])) for r, c in zip(rows, cols, strict=True)}
+        catalog.add_neighbours(key.method, key.version, pairs)
+        searched += len(ids)
+    catalog.set_neighbours_seq(key.method, key.version, latest)  # after the pairs: crash-safe
+    return searched
+
+
+def neighbour_pairs(index: VectorIndex, catalog: Catalog, threshold: float) -> dict[Pair, float]:
+    """Recorded neighbour pairs, scored by their current vectors, with similarity >= threshold
+    (recording first what indexing has not yet recorded)."""
+    record_neighbours(index, catalog)
+    key = index.key
+    recorded = catalog.neighbours(key.method, key.version)
+    pairs = [p for p in recorded if p[0] in index and p[1] in index]
+    if not pairs:
+        return {}
+    ids = sorted({i for pair in pairs for i in pair})
+    row_of = {file_id: row for row, file_id in enumerate(ids)}
+    vectors = index.vectors(ids)
+    a = vectors[[row_of[p[0]] for p in pairs]]
+    b = vectors[[row_of[p[1]] for p in pairs]]
+    scores = np.einsum("ij,ij->i", a, b)
+    return {p: float(s) for p, s in zip(pairs, scores.tolist(), strict=True) if s >= threshold}
+
+
+def turned_pairs(catalog: Catalog) -> dict[Pair, float]:
+    """Pairs where one photo, rotated by 90°/180° or mirrored, has the other's layout (which
+    the embedding does not see as similar), scored by layout similarity. Photos catalogued
+    before layout hashes existed get theirs from the stored thumbnail first."""
+    missing = catalog.ids_without_layout_hash()
+    if missing:
+        catalog.set_layout_hashes(_hashes_from_thumbnails(catalog, missing))
+    ids, hashes = catalog.layout_hashes()
+    found = layout_hash.turned_pairs(ids, np.asarray(hashes, np.uint64))
+    return {pair: 1.0 - distance / 63 for pair, distance in found.items()}
+
+
+def _hashes_from_thumbnails(catalog: Catalog, ids: list[int]) -> dict[int, int]:
+    hashes = {}
+    for file_id in ids:
+        thumbnail = catalog.thumbnail(file_id)
+        if not thumbnail:
+            continue
+        try:
+            with Image.open(io.BytesIO(thumbnail)) as image:
+                hashes[file_id] = layout_hash.layout_hash(image)
+        except OSError:
+            continue
+    return hashes
