@@ -89,10 +89,9 @@ def _interior_difference(
     count, labels, stats, _ = cv2.connectedComponentsWithStats(
         differs.astype(np.uint8), connectivity=4
     )
-    edge = ~covered
+    edge = cv2.dilate((~covered).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     edge[0, :] = edge[-1, :] = edge[:, 0] = edge[:, -1] = True
-    near_edge = cv2.dilate(edge.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    touching = set(np.unique(labels[near_edge & differs]).tolist())
+    touching = set(np.unique(labels[edge & differs]).tolist())
     sizes = [int(stats[i, cv2.CC_STAT_AREA]) for i in range(1, count) if i not in touching]
     return max(sizes, default=0)
 
