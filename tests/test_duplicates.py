@@ -5,13 +5,19 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from photofinder.core.catalog import FileRecord
 from photofinder.core.duplicates import Strictness, raw_jpeg_siblings, star_groups
 from photofinder.core.keepers import suggest_keeper
 from photofinder.core.library import Library
-from photofinder.core.review import ReviewSettings, keep_all, mark_not_duplicates
+from photofinder.core.review import (
+    ReviewSettings,
+    keep_all,
+    mark_not_duplicates,
+    other_moments,
+)
 from tests.support.photos import make_library, scene
 
 
@@ -190,3 +196,47 @@ def test_similar_shots_include_every_near_duplicate(library: Library, tmp_path: 
 
     near = pairs(Strictness.NEAR)
     assert near and near <= pairs(Strictness.SIMILAR)
+
+
+def shot(path: Path, seed: int, taken: str, size: tuple[int, int] = (640, 480)) -> None:
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Canon", "Canon EOS R6"
+    exif.get_ifd(0x8769)[0x9003] = taken
+    scene(seed, (640, 480)).resize(size).save(path, "JPEG", quality=90, exif=exif)
+
+
+def test_shots_seconds_apart_are_a_series_not_copies(library: Library, tmp_path: Path) -> None:
+    photos = tmp_path / "burst"
+    photos.mkdir()
+    shot(photos / "IMG_1.jpg", 5, "2024:05:01 10:00:00")
+    shot(photos / "IMG_1_small.jpg", 5, "2024:05:01 10:00:00", (320, 240))  # a resized copy
+    shot(photos / "IMG_2.jpg", 5, "2024:05:01 10:00:03")  # the next frame, looking the same
+    shot(photos / "IMG_1_moved_zone.jpg", 5, "2024:05:01 12:00:00")  # a time-zone fix
+    library.add_roots([photos])
+    library.update()
+
+    def groups(strictness: Strictness) -> list[list[str]]:
+        return sorted(sorted(Path(p).name for p in g.paths) for g in library.duplicates(strictness))
+
+    assert groups(Strictness.NEAR) == [["IMG_1.jpg", "IMG_1_moved_zone.jpg", "IMG_1_small.jpg"]]
+    assert groups(Strictness.SIMILAR) == [
+        ["IMG_1.jpg", "IMG_1_moved_zone.jpg", "IMG_1_small.jpg", "IMG_2.jpg"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("taken_b", "camera_b", "series"),
+    [
+        ("2024-05-01T10:00:03", "Canon EOS R6", True),  # a burst
+        ("2024-05-01T11:00:03", "Canon EOS R6", True),  # a burst, its time-zone fixed later
+        ("2024-05-01T10:00:00", "Canon EOS R6", False),  # a copy keeps its capture time
+        ("2024-05-01T12:30:00", "Canon EOS R6", False),  # ... or moves by a zone offset
+        ("2024-05-01T10:00:03", "Nikon Z6", False),  # another camera says nothing
+        ("2024-05-03T10:00:03", "Canon EOS R6", False),  # days apart: leave it to the pixels
+        (None, "Canon EOS R6", False),
+    ],
+)
+def test_other_moments_of_one_camera(taken_b: str | None, camera_b: str, series: bool) -> None:
+    a = record(1, "/p/a.jpg", captured_at="2024-05-01T10:00:00", camera="Canon EOS R6")
+    b = record(2, "/p/b.jpg", captured_at=taken_b, camera=camera_b)
+    assert other_moments(a, b) is series

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +35,7 @@ CONFIRM_KEYPOINTS = "SIFT"
 CONFIRM_SIDE = 192  # keypoints on the thumbnail at this side (256: twice the time, same verdicts)
 SAME_SHAPE = 0.02  # aspect ratios this close (relative) may be a plain resize
 DIRECT_AGREEMENT = 0.8  # agreement that confirms a resize without keypoints
+ZONE_STEP = timedelta(minutes=15)  # time-zone offsets are whole multiples of this
 
 if TYPE_CHECKING:
     from photofinder.core.keypoints import KeypointSet
@@ -95,20 +97,39 @@ class _PairView:
 def geometric_confirmer(catalog: Catalog) -> Confirm:
     """Confirm candidate pairs as the same photo: keypoint matches agreeing on one transform
     (photofinder.core.verify), then the photos lining up under it (photofinder.core.alignment),
-    which turns away other shots of the same scene. Works on the stored thumbnails, so no
-    photo file is read; each photo's features are computed once, in parallel."""
+    which turns away other shots of the same scene, as do capture times seconds apart on one
+    camera. Works on the stored thumbnails, so no photo file is read; each photo's features are
+    computed once, in parallel."""
 
     def confirm(pairs: list[tuple[FileRecord, FileRecord]]) -> list[bool]:
         from photofinder.core.verify import default_workers
 
-        records = {r.id: r for pair in pairs for r in pair}
+        series = {number for number, (a, b) in enumerate(pairs) if other_moments(a, b)}
+        open_pairs = [pair for number, pair in enumerate(pairs) if number not in series]
+        records = {r.id: r for pair in open_pairs for r in pair}
         thumbnails = {i: catalog.thumbnail(i) for i in records}
         with ThreadPoolExecutor(default_workers()) as pool:
             views = dict(zip(records, pool.map(
                 lambda i: _view(records[i], thumbnails[i]), records), strict=True))
-            return list(pool.map(lambda p: _same_photo(views[p[0].id], views[p[1].id]), pairs))
+            checked = iter(pool.map(
+                lambda p: _same_photo(views[p[0].id], views[p[1].id]), open_pairs))
+        return [number not in series and next(checked) for number in range(len(pairs))]
 
     return confirm
+
+
+def other_moments(a: FileRecord, b: FileRecord) -> bool:
+    """Two shots from one camera taken at different moments of a day (a burst, a series) are
+    never the same photo, however alike. A copy keeps its original's capture time, or moves by
+    a time-zone offset (whole quarter hours), so only other differences count."""
+    if not (a.captured_at and b.captured_at and a.camera and a.camera == b.camera):
+        return False
+    try:
+        apart = abs(datetime.fromisoformat(a.captured_at) - datetime.fromisoformat(b.captured_at))
+    except ValueError:
+        return False
+    beside_zone_shift = min(apart % ZONE_STEP, ZONE_STEP - apart % ZONE_STEP)
+    return beside_zone_shift > timedelta(0) and apart < timedelta(days=1)
 
 
 def _view(record: FileRecord, thumbnail: bytes | None) -> _PairView | None:
