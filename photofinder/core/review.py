@@ -97,9 +97,9 @@ class _PairView:
 def geometric_confirmer(catalog: Catalog) -> Confirm:
     """Confirm candidate pairs as the same photo: keypoint matches agreeing on one transform
     (photofinder.core.verify), then the photos lining up under it (photofinder.core.alignment),
-    which turns away other shots of the same scene, as do capture times seconds apart on one
+    which turns away other shots of the same scene, as do different capture moments on one
     camera. Works on the stored thumbnails, so no photo file is read; each photo's features are
-    computed once, in parallel."""
+    computed at most once, in parallel."""
 
     def confirm(pairs: list[tuple[FileRecord, FileRecord]]) -> list[bool]:
         from photofinder.core.verify import default_workers
