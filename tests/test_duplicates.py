@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from photofinder.core.candidates import record_neighbours
 from photofinder.core.catalog import FileRecord
 from photofinder.core.duplicates import Strictness, raw_jpeg_siblings, star_groups
 from photofinder.core.keepers import suggest_keeper
 from photofinder.core.library import Library
+from photofinder.core.progress import Cancelled, CancelToken
 from photofinder.core.review import (
     ReviewSettings,
     keep_all,
@@ -240,3 +242,20 @@ def test_other_moments_of_one_camera(taken_b: str | None, camera_b: str, series:
     a = record(1, "/p/a.jpg", captured_at="2024-05-01T10:00:00", camera="Canon EOS R6")
     b = record(2, "/p/b.jpg", captured_at=taken_b, camera=camera_b)
     assert other_moments(a, b) is series
+
+
+def test_recording_close_pairs_stops_when_cancelled_and_resumes(
+    library: Library, tmp_path: Path
+) -> None:
+    library_with_copies(library, tmp_path)
+    key, catalog = library.index.key, library.catalog
+    catalog.set_neighbours_seq(key.method, key.version, 0)
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        record_neighbours(library.index, catalog, cancel=token)
+    assert catalog.neighbours_seq(key.method, key.version) == 0
+    assert record_neighbours(library.index, catalog) == 8
+    assert catalog.neighbours_seq(key.method, key.version) == catalog.max_vector_seq(
+        key.method, key.version
+    )

@@ -11,7 +11,7 @@ from PIL import Image
 
 from photofinder.core import layout_hash
 from photofinder.core.catalog import Catalog
-from photofinder.core.progress import Progress, ProgressCallback, ignore_progress
+from photofinder.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from photofinder.core.vector_index import VectorIndex
 
 Pair = tuple[int, int]
@@ -33,7 +33,10 @@ def exact_pairs(catalog: Catalog) -> dict[Pair, float]:
 
 
 def record_neighbours(
-    index: VectorIndex, catalog: Catalog, progress: ProgressCallback = ignore_progress
+    index: VectorIndex,
+    catalog: Catalog,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
 ) -> int:
     """Record each newly indexed photo's close neighbours as candidate pairs (run after
     indexing; finding duplicates then reads them instead of searching the whole index).
@@ -46,6 +49,8 @@ def record_neighbours(
         return 0
     searched = 0
     for ids, vectors in catalog.vectors_since(key.method, key.version, done, key.dim, 8192):
+        if cancel is not None:
+            cancel.checkpoint()  # what is recorded stays; the mark is not moved
         progress(Progress("finding close pairs", searched, latest - done))
         labels, scores = index.query(vectors, NEIGHBOURS + 1, ef=RECORD_EF)
         rows, cols = np.nonzero((scores >= LOWEST_CANDIDATE) & (labels != ids[:, None]))

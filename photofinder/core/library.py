@@ -160,7 +160,10 @@ class Library:
         indexer = Indexer(self.catalog, self.index, self.info, self.embedder, progress, cancel)
         report = indexer.run(self.catalog.roots())
         if not report.cancelled:
-            record_neighbours(self.index, self.catalog, progress)
+            try:
+                record_neighbours(self.index, self.catalog, progress, cancel)
+            except Cancelled:
+                report.cancelled = True
         return report
 
     def _fit_if_needed(self, progress: ProgressCallback, cancel: CancelToken | None) -> None:
