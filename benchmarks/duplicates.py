@@ -146,8 +146,10 @@ def scale(items: int, data: Path, real_originals: int) -> None:
         verified: list[int] = []
 
         def confirm(candidates: list[tuple[FileRecord, FileRecord]]) -> list[bool]:
+            first = sum(verified)  # candidates come in chunks: each stands in for another pair
             verified.append(len(candidates))
-            return real_confirm([real_pairs[i % len(real_pairs)] for i in range(len(candidates))])
+            stand_ins = range(first, first + len(candidates))
+            return real_confirm([real_pairs[i % len(real_pairs)] for i in stand_ins])
 
         started = time.perf_counter()
         groups = find_duplicates(library.index, catalog, Strictness.NEAR, confirm=confirm)

@@ -259,3 +259,17 @@ def test_recording_close_pairs_stops_when_cancelled_and_resumes(
     assert catalog.neighbours_seq(key.method, key.version) == catalog.max_vector_seq(
         key.method, key.version
     )
+
+
+def test_checking_candidates_reports_progress_and_can_be_cancelled(
+    library: Library, tmp_path: Path
+) -> None:
+    library_with_copies(library, tmp_path)
+    seen: list[tuple[str, int, int]] = []
+    library.duplicates(progress=lambda p: seen.append((p.stage, p.done, p.total)))
+    assert seen and seen[-1][0] == "checking pairs" and seen[-1][1] == seen[-1][2] > 0
+    token = CancelToken()
+    token.cancel()
+    with pytest.raises(Cancelled):
+        library.duplicates(cancel=token)
+    assert len(library.duplicates()) == 2  # nothing was lost

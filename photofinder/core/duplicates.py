@@ -19,9 +19,11 @@ from photofinder.core.candidates import (
 from photofinder.core.catalog import Catalog, FileRecord
 from photofinder.core.imageio import RAW_SUFFIXES
 from photofinder.core.keepers import DEFAULT_RULES, KeeperChoice, suggest_keeper
+from photofinder.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from photofinder.core.vector_index import VectorIndex
 
 Confirm = Callable[[list[tuple[FileRecord, FileRecord]]], list[bool]]
+CHECK_CHUNK = 256  # candidate pairs checked between progress reports and cancel checks
 
 
 class Strictness(StrEnum):
@@ -131,8 +133,12 @@ def find_duplicates(
     rules: Sequence[str] = DEFAULT_RULES,
     preferred_folders: Sequence[str] = (),
     reference_folders: Sequence[str] = (),
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
 ) -> list[DuplicateGroup]:
     """Duplicate groups, largest reclaimable space first, each with a suggested keeper.
+    Checking the candidates reports progress and stops between chunks when cancelled
+    (raising `Cancelled`).
 
     `confirm` checks near-duplicate candidates geometrically (without it the `accept`
     similarity decides); `dismissed` returns the content-hash pairs the user marked as not
@@ -158,9 +164,8 @@ def find_duplicates(
         pairs = {p: s for p, s in pairs.items() if hash_of[p] not in gone}
     looser: dict[Pair, float] = {}
     if strictness is not Strictness.EXACT:
-        pairs, looser = _confirmed(
-            pairs, records, THRESHOLDS[strictness], confirm, exact, set(turned)
-        )
+        checker = _Checker(confirm, records, progress, cancel) if confirm is not None else None
+        pairs, looser = _confirmed(pairs, THRESHOLDS[strictness], checker, exact, set(turned))
     groups = []
     for ids, weakest in star_groups(pairs, looser):
         members = sorted((records[i] for i in ids), key=lambda r: r.path)
@@ -175,11 +180,34 @@ def _hash_pair(a: FileRecord, b: FileRecord) -> tuple[str, str]:
     return (ha, hb) if ha <= hb else (hb, ha)
 
 
+class _Checker:
+    """Runs the check on candidate pairs in chunks, reporting progress and honouring cancel."""
+
+    def __init__(
+        self,
+        confirm: Confirm,
+        records: dict[int, FileRecord],
+        progress: ProgressCallback,
+        cancel: CancelToken | None,
+    ) -> None:
+        self.confirm, self.records, self.progress, self.cancel = confirm, records, progress, cancel
+
+    def __call__(self, pairs: list[Pair]) -> list[bool]:
+        verdicts: list[bool] = []
+        for start in range(0, len(pairs), CHECK_CHUNK):
+            if self.cancel is not None:
+                self.cancel.checkpoint()
+            self.progress(Progress("checking pairs", start, len(pairs)))
+            chunk = pairs[start : start + CHECK_CHUNK]
+            verdicts += self.confirm([(self.records[a], self.records[b]) for a, b in chunk])
+        self.progress(Progress("checking pairs", len(pairs), len(pairs)))
+        return verdicts
+
+
 def _confirmed(
     pairs: dict[Pair, float],
-    records: dict[int, FileRecord],
     limits: Thresholds,
-    confirm: Confirm | None,
+    check: _Checker | None,
     exact: set[Pair],
     turned: set[Pair],
 ) -> tuple[dict[Pair, float], dict[Pair, float]]:
@@ -188,15 +216,14 @@ def _confirmed(
     unless the strictness is `checked`. Without one: the pairs at or above `accept` are the
     same photo (turned copies, judged by layout alone, never are)."""
     same = {p: s for p, s in pairs.items() if p in exact}
-    if confirm is None:
+    if check is None:
         same.update({p: s for p, s in pairs.items() if s >= limits.accept and p not in turned})
         return same, {}
     doubtful = [p for p in pairs if p not in same]
     if not doubtful:
         return same, {}
-    verdicts = confirm([(records[a], records[b]) for a, b in doubtful])
     failed = []
-    for pair, ok in zip(doubtful, verdicts, strict=True):
+    for pair, ok in zip(doubtful, check(doubtful), strict=True):
         if ok:
             same[pair] = pairs[pair]
         else:

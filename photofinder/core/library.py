@@ -300,12 +300,19 @@ class Library:
 
     # --- duplicates and status ---------------------------------------------------------------
     def duplicates(
-        self, strictness: Strictness = DEFAULT_STRICTNESS, geometric: bool = True
+        self,
+        strictness: Strictness = DEFAULT_STRICTNESS,
+        geometric: bool = True,
+        progress: ProgressCallback = ignore_progress,
+        cancel: CancelToken | None = None,
     ) -> list[DuplicateGroup]:
-        """Duplicate groups with suggested keepers; dismissed pairs never come back."""
+        """Duplicate groups with suggested keepers; dismissed pairs never come back. Raises
+        `Cancelled` when `cancel` is cancelled while candidates are checked."""
         from photofinder.core.review import review_duplicates
 
-        return review_duplicates(self.index, self.catalog, strictness, geometric)
+        return review_duplicates(
+            self.index, self.catalog, strictness, geometric, progress, cancel
+        )
 
     def status(self) -> LibraryStatus:
         catalog = self.catalog

@@ -24,6 +24,7 @@ from photofinder.core.duplicates import Confirm, DuplicateGroup, Strictness, fin
 from photofinder.core.errors import PhotoReadError
 from photofinder.core.imageio import decode_file
 from photofinder.core.keepers import DEFAULT_RULES, RULES
+from photofinder.core.progress import CancelToken, ProgressCallback, ignore_progress
 from photofinder.core.vector_index import VectorIndex
 
 NOT_DUPLICATE = "not_duplicate"
@@ -101,15 +102,17 @@ def geometric_confirmer(catalog: Catalog) -> Confirm:
     camera. Works on the stored thumbnails, so no photo file is read; each photo's features are
     computed at most once, in parallel."""
 
+    views: dict[int, _PairView | None] = {}  # kept across calls: keypoints are found once
+
     def confirm(pairs: list[tuple[FileRecord, FileRecord]]) -> list[bool]:
         from photofinder.core.verify import default_workers
 
         series = {number for number, (a, b) in enumerate(pairs) if other_moments(a, b)}
         open_pairs = [pair for number, pair in enumerate(pairs) if number not in series]
-        records = {r.id: r for pair in open_pairs for r in pair}
+        records = {r.id: r for pair in open_pairs for r in pair if r.id not in views}
         thumbnails = {i: catalog.thumbnail(i) for i in records}
         with ThreadPoolExecutor(default_workers()) as pool:
-            views = dict(zip(records, pool.map(
+            views.update(zip(records, pool.map(
                 lambda i: _view(records[i], thumbnails[i]), records), strict=True))
             checked = iter(pool.map(
                 lambda p: _same_photo(views[p[0].id], views[p[1].id]), open_pairs))
@@ -170,7 +173,12 @@ def _resizes(a: tuple[int, int], b: tuple[int, int]) -> list[npt.NDArray[np.floa
 
 
 def review_duplicates(
-    index: VectorIndex, catalog: Catalog, strictness: Strictness, geometric: bool = True
+    index: VectorIndex,
+    catalog: Catalog,
+    strictness: Strictness,
+    geometric: bool = True,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
 ) -> list[DuplicateGroup]:
     settings = ReviewSettings.load(catalog)
     return find_duplicates(
@@ -180,6 +188,8 @@ def review_duplicates(
         rules=settings.rules,
         preferred_folders=settings.preferred_folders,
         reference_folders=settings.reference_folders,
+        progress=progress,
+        cancel=cancel,
     )
 
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from photofinder.core.duplicates import Strictness
 from photofinder.core.library import Library
+from photofinder.core.progress import Cancelled, CancelToken, Progress
 from photofinder.core.review import ReviewSettings
 from photofinder.gui.duplicates_delegate import DuplicatePhotoDelegate
 from photofinder.gui.duplicates_model import (
@@ -46,6 +47,7 @@ class DuplicatesView(QWidget):
     error = Signal(str)
     groups_changed = Signal()
     session_changed = Signal()
+    _find_progress = Signal(int, str)  # generation, text (emitted from the review thread)
 
     def __init__(self, session: Callable[[], Session], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,6 +57,7 @@ class DuplicatesView(QWidget):
         self.settings = ReviewSettings()
         self.loaded = False
         self._generation = 0
+        self._finding: CancelToken | None = None  # the running search, stopped by a newer one
         self._handlers: dict[str, Callable[[object], None]] = {}
         self.thumbnails = Thumbnails(lambda i: self._attached.images.request_thumbnail(i))
         self.groups_model = GroupsModel(self.thumbnails, self)
@@ -63,6 +66,7 @@ class DuplicatesView(QWidget):
         self._build()
         self.jobs = JobController(self._attached.library, self)
         self._connect()
+        self._find_progress.connect(self._show_find_progress)
 
     # --- widgets -------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -157,6 +161,7 @@ class DuplicatesView(QWidget):
         session = self._session_of()
         if session is not self._attached:
             self._attached = session
+            self._stop_finding()
             self.jobs.shutdown()
             self.jobs.deleteLater()
             self.jobs = JobController(session.library, self)
@@ -175,7 +180,12 @@ class DuplicatesView(QWidget):
         self._attached.images.thumbnails.connect(self._thumbnails_loaded)
 
     def shutdown(self) -> None:
+        self._stop_finding()
         self.jobs.shutdown()
+
+    def _stop_finding(self) -> None:
+        if self._finding is not None:
+            self._finding.cancel()
 
     def submit(self, tag: str, job: Callable[[Library], object],
                done: Callable[[object], None] | None = None) -> None:
@@ -225,14 +235,29 @@ class DuplicatesView(QWidget):
         generation, geometric = self._generation, self.geometric
         strictness = self.strictness_value()
         self.summary.setText("Looking for duplicates…")
+        self._stop_finding()
+        token = self._finding = CancelToken()
 
-        def find(library: Library) -> Found:
-            return library.duplicates(strictness, geometric), ReviewSettings.load(library.catalog)
+        def report(progress: Progress) -> None:
+            if progress.stage == "checking pairs" and progress.total:
+                self._find_progress.emit(generation, f"Comparing likely pairs: {progress.done:,} "
+                                                     f"of {progress.total:,}…")
+
+        def find(library: Library) -> Found | None:
+            try:
+                groups = library.duplicates(strictness, geometric, report, token)
+            except Cancelled:  # a newer search took over
+                return None
+            return groups, ReviewSettings.load(library.catalog)
 
         self.submit(f"find:{generation}", find, lambda result: self._found(generation, result))
 
+    def _show_find_progress(self, generation: int, text: str) -> None:
+        if generation == self._generation and self.jobs.busy:
+            self.summary.setText(text)
+
     def _found(self, generation: int, result: object) -> None:
-        if generation != self._generation:
+        if generation != self._generation or result is None:
             return
         groups, self.settings = cast(Found, result)
         previous = {g.ids: g for g in self.groups_model.groups()}

@@ -280,3 +280,23 @@ def test_compare_from_the_view_loads_off_the_gui_thread(
     assert window.duplicates.actions.compare_dialog is None or not dialog.isVisible()
     wait_idle(qtbot, view)
     assert [len(g.records) for g in view.groups_model.groups()] == [3, 2]
+
+
+def test_a_newer_search_stops_the_running_one_quietly(
+    review: tuple[MainWindow, DuplicatesView], qtbot: QtBot
+) -> None:
+    _, view = review
+    view.geometric = True  # candidates are checked in chunks, between which a search stops
+    errors: list[str] = []
+    view.error.connect(errors.append)
+    view.refresh()
+    wait_idle(qtbot, view)
+    alone = [g.ids for g in view.groups_model.groups()]
+    view.refresh()
+    first_token = view._finding
+    view.refresh()  # the user changed their mind at once
+    assert first_token is not None and first_token.cancelled
+    wait_idle(qtbot, view)
+    assert [g.ids for g in view.groups_model.groups()] == alone
+    assert errors == []
+    assert "groups" in view.summary.text()
