@@ -23,7 +23,7 @@ from photofinder.core.progress import CancelToken, Progress, ProgressCallback, i
 from photofinder.core.vector_index import VectorIndex
 
 Confirm = Callable[[list[tuple[FileRecord, FileRecord]]], list[bool]]
-CHECK_CHUNK = 256  # candidate pairs checked between progress reports and cancel checks
+CHECK_CHUNK = 1024  # candidate pairs checked between progress reports and cancel checks
 
 
 class Strictness(StrEnum):
