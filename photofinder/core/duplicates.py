@@ -7,6 +7,7 @@ import heapq
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 
 from photofinder.core.candidates import (
@@ -164,8 +165,11 @@ def find_duplicates(
         pairs = {p: s for p, s in pairs.items() if hash_of[p] not in gone}
     looser: dict[Pair, float] = {}
     if strictness is not Strictness.EXACT:
-        checker = _Checker(confirm, records, progress, cancel) if confirm is not None else None
-        pairs, looser = _confirmed(pairs, THRESHOLDS[strictness], checker, exact, set(turned))
+        check = None
+        if confirm is not None:
+            check = partial(_check_in_chunks, confirm=confirm, records=records,
+                            progress=progress, cancel=cancel)
+        pairs, looser = _confirmed(pairs, THRESHOLDS[strictness], check, exact, set(turned))
     groups = []
     for ids, weakest in star_groups(pairs, looser):
         members = sorted((records[i] for i in ids), key=lambda r: r.path)
@@ -180,34 +184,29 @@ def _hash_pair(a: FileRecord, b: FileRecord) -> tuple[str, str]:
     return (ha, hb) if ha <= hb else (hb, ha)
 
 
-class _Checker:
-    """Runs the check on candidate pairs in chunks, reporting progress and honouring cancel."""
-
-    def __init__(
-        self,
-        confirm: Confirm,
-        records: dict[int, FileRecord],
-        progress: ProgressCallback,
-        cancel: CancelToken | None,
-    ) -> None:
-        self.confirm, self.records, self.progress, self.cancel = confirm, records, progress, cancel
-
-    def __call__(self, pairs: list[Pair]) -> list[bool]:
-        verdicts: list[bool] = []
-        for start in range(0, len(pairs), CHECK_CHUNK):
-            if self.cancel is not None:
-                self.cancel.checkpoint()
-            self.progress(Progress("checking pairs", start, len(pairs)))
-            chunk = pairs[start : start + CHECK_CHUNK]
-            verdicts += self.confirm([(self.records[a], self.records[b]) for a, b in chunk])
-        self.progress(Progress("checking pairs", len(pairs), len(pairs)))
-        return verdicts
+def _check_in_chunks(
+    pairs: list[Pair],
+    confirm: Confirm,
+    records: dict[int, FileRecord],
+    progress: ProgressCallback,
+    cancel: CancelToken | None,
+) -> list[bool]:
+    """The check's verdicts, run chunk by chunk with progress and a chance to cancel."""
+    verdicts: list[bool] = []
+    for start in range(0, len(pairs), CHECK_CHUNK):
+        if cancel is not None:
+            cancel.checkpoint()
+        progress(Progress("checking pairs", start, len(pairs)))
+        chunk = pairs[start : start + CHECK_CHUNK]
+        verdicts += confirm([(records[a], records[b]) for a, b in chunk])
+    progress(Progress("checking pairs", len(pairs), len(pairs)))
+    return verdicts
 
 
 def _confirmed(
     pairs: dict[Pair, float],
     limits: Thresholds,
-    check: _Checker | None,
+    check: Callable[[list[Pair]], list[bool]] | None,
     exact: set[Pair],
     turned: set[Pair],
 ) -> tuple[dict[Pair, float], dict[Pair, float]]:
