@@ -273,3 +273,26 @@ def test_checking_candidates_reports_progress_and_can_be_cancelled(
     with pytest.raises(Cancelled):
         library.duplicates(cancel=token)
     assert len(library.duplicates()) == 2  # nothing was lost
+
+
+def test_the_check_gives_one_verdict_whichever_photo_comes_first(
+    library: Library, tmp_path: Path
+) -> None:
+    from photofinder.core.review import geometric_confirmer
+    from tests.support.textured import textured
+
+    photos = tmp_path / "shots"
+    photos.mkdir()
+    original = textured(4, (640, 480))
+    original.save(photos / "original.jpg", quality=92)
+    original.resize((400, 300)).save(photos / "smaller.jpg", quality=80)
+    moved = original.copy()  # another shot: one object in the middle moved
+    moved.paste(original.crop((260, 180, 380, 300)).rotate(90), (300, 200))
+    moved.save(photos / "moved.jpg", quality=92)
+    library.add_roots([photos])
+    library.update()
+    by_name = {Path(r.path).name: r for r in library.catalog.files_by_ids(range(1, 10)).values()}
+    confirm = geometric_confirmer(library.catalog)
+    for other, same in (("smaller.jpg", True), ("moved.jpg", False)):
+        a, b = by_name["original.jpg"], by_name[other]
+        assert confirm([(a, b), (b, a)]) == [same, same]

@@ -115,10 +115,16 @@ def geometric_confirmer(catalog: Catalog) -> Confirm:
             views.update(zip(records, pool.map(
                 lambda i: _view(records[i], thumbnails[i]), records), strict=True))
             checked = iter(pool.map(
-                lambda p: _same_photo(views[p[0].id], views[p[1].id]), open_pairs))
+                lambda p: _same_photo(*(views[r.id] for r in _oriented(*p))), open_pairs))
         return [number not in series and next(checked) for number in range(len(pairs))]
 
     return confirm
+
+
+def _oriented(a: FileRecord, b: FileRecord) -> tuple[FileRecord, FileRecord]:
+    """The pair in an order that does not depend on indexing order (keypoint matching is not
+    symmetric), so two photos get the same verdict in every library."""
+    return (a, b) if (a.content_hash or a.path) <= (b.content_hash or b.path) else (b, a)
 
 
 def other_moments(a: FileRecord, b: FileRecord) -> bool:
@@ -152,16 +158,26 @@ def _same_photo(a: _PairView | None, b: _PairView | None) -> bool:
     if a is None or b is None:
         return False
     for transform in _resizes(a.size, b.size):
-        if agreement(a.align, b.align, transform) >= DIRECT_AGREEMENT:
+        if _lines_up(a, b, transform, DIRECT_AGREEMENT):
             return True
     for mirrored in (False, True):
         match = verify_sets(a.keypoints(mirrored), b.keypoints())
         # A symmetric subject (a face) can match its mirrored copy weakly without lining up.
         if match.verified and match.transform is not None and (
-            agreement(a.align, b.align, match.transform) >= MIN_AGREEMENT
+            _lines_up(a, b, match.transform, MIN_AGREEMENT)
         ):
             return True
     return False
+
+
+def _lines_up(
+    a: _PairView, b: _PairView, transform: npt.NDArray[np.float64], threshold: float
+) -> bool:
+    """Each photo agrees with the other warped onto it: a moved subject shows on either grid."""
+    return (
+        agreement(a.align, b.align, transform) >= threshold
+        and agreement(b.align, a.align, np.linalg.inv(transform).astype(np.float64)) >= threshold
+    )
 
 
 def _resizes(a: tuple[int, int], b: tuple[int, int]) -> list[npt.NDArray[np.float64]]:
