@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import shutil
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageEnhance
 
 from photofinder.core.candidates import record_neighbours
 from photofinder.core.catalog import FileRecord
-from photofinder.core.duplicates import Strictness, raw_jpeg_siblings, star_groups
+from photofinder.core.duplicates import (
+    Strictness,
+    consistent_groups,
+    raw_jpeg_siblings,
+    star_groups,
+)
 from photofinder.core.keepers import suggest_keeper
 from photofinder.core.library import Library
 from photofinder.core.progress import Cancelled, CancelToken
@@ -51,6 +57,48 @@ def test_looser_links_extend_groups_through_their_centres_and_never_split_them()
     }
 
 
+def test_a_member_the_rest_of_its_group_contradicts_leaves_it() -> None:
+    # 1 is a photo, 2–5 its copies; 6 and 7 are another shot and its copy, which passed the
+    # check against 1 but fail it against the copies of 1 (the candidates never paired them).
+    same = {(1, m): 0.95 for m in range(2, 8)} | {(6, 7): 0.99}
+    contradicting = {(m, shot) for m in range(2, 6) for shot in (6, 7)}
+    asked: list[list[tuple[int, int]]] = []
+
+    def check(pairs: list[tuple[int, int]]) -> list[bool]:
+        asked.append(pairs)
+        return [p not in contradicting for p in pairs]
+
+    verdicts: dict[tuple[int, int], bool] = dict.fromkeys(same, True)
+    groups = {frozenset(ids): weakest for ids, weakest in consistent_groups(same, verdicts, check)}
+    assert groups == {frozenset({1, 2, 3, 4, 5}): 0.95, frozenset({6, 7}): 0.99}
+    assert len(asked) == 1 and (2, 6) in asked[0] and (2, 3) in asked[0]  # all pairs checked
+
+
+def test_one_failed_check_does_not_split_a_group() -> None:
+    same = {(1, m): 0.95 for m in range(2, 6)}
+    verdicts = dict.fromkeys(same, True)
+
+    def check(pairs: list[tuple[int, int]]) -> list[bool]:
+        return [p != (2, 3) for p in pairs]  # a crop against a captioned copy
+
+    assert [sorted(ids) for ids, _ in consistent_groups(same, verdicts, check)] == [
+        [1, 2, 3, 4, 5]
+    ]
+
+
+def test_a_large_group_is_checked_against_a_sample_of_its_members() -> None:
+    same = {(1, m): 0.99 for m in range(2, 201)}  # 200 copies of one meme
+    asked: list[tuple[int, int]] = []
+
+    def check(pairs: list[tuple[int, int]]) -> list[bool]:
+        asked.extend(pairs)
+        return [True] * len(pairs)
+
+    groups = consistent_groups(same, dict.fromkeys(same, True), check)
+    assert [len(ids) for ids, _ in groups] == [200]
+    assert len(asked) < 12 * 200 and len(set(asked)) == len(asked)
+
+
 def test_raw_and_its_jpeg_are_one_photo() -> None:
     raw, jpeg = record(1, "/p/IMG_1.CR2"), record(2, "/p/IMG_1.jpg")
     assert raw_jpeg_siblings(raw, jpeg)
@@ -78,6 +126,25 @@ def test_reference_and_preferred_folders() -> None:
     both_reference = suggest_keeper([backup, album], reference_folders=["/albums", "/backup"])
     assert both_reference.removable == []  # reference photos are never marked for removal
     assert suggest_keeper([backup, album], preferred_folders=["/albums"]).keeper_id == 2
+
+
+def index_photos(
+    library: Library, folder: Path, photos: dict[str, Image.Image]
+) -> dict[str, FileRecord]:
+    """Save `photos` (file name → image) in `folder`, index it, and return the records by name."""
+    folder.mkdir()
+    for name, image in photos.items():
+        image.save(folder / name, quality=90)
+    library.add_roots([folder])
+    library.update()
+    records = library.catalog.files_by_ids(range(1, len(photos) + 1)).values()
+    return {Path(r.path).name: r for r in records}
+
+
+def jpeg(image: Image.Image, quality: int) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()
 
 
 def library_with_copies(library: Library, tmp_path: Path) -> Path:
@@ -281,18 +348,45 @@ def test_the_check_gives_one_verdict_whichever_photo_comes_first(
     from photofinder.core.review import geometric_confirmer
     from tests.support.textured import textured
 
-    photos = tmp_path / "shots"
-    photos.mkdir()
     original = textured(4, (640, 480))
-    original.save(photos / "original.jpg", quality=92)
-    original.resize((400, 300)).save(photos / "smaller.jpg", quality=80)
     moved = original.copy()  # another shot: one object in the middle moved
     moved.paste(original.crop((260, 180, 380, 300)).rotate(90), (300, 200))
-    moved.save(photos / "moved.jpg", quality=92)
-    library.add_roots([photos])
-    library.update()
-    by_name = {Path(r.path).name: r for r in library.catalog.files_by_ids(range(1, 10)).values()}
+    by_name = index_photos(library, tmp_path / "shots", {
+        "original.jpg": original, "smaller.jpg": original.resize((400, 300)), "moved.jpg": moved,
+    })
     confirm = geometric_confirmer(library.catalog)
     for other, same in (("smaller.jpg", True), ("moved.jpg", False)):
         a, b = by_name["original.jpg"], by_name[other]
         assert confirm([(a, b), (b, a)]) == [same, same]
+
+
+def test_a_small_copy_with_few_keypoints_is_confirmed(library: Library, tmp_path: Path) -> None:
+    from photofinder.core.review import _view, geometric_confirmer
+    from photofinder.core.verify import MIN_INLIERS, verify_sets
+
+    original = scene(1, (640, 480))  # smooth: few keypoints, fewer still on a small copy
+    tiny_crop = original.crop((0, 0, 560, 480)).resize((112, 96))
+    by_name = index_photos(library, tmp_path / "small", {
+        "original.jpg": original, "tiny_crop.jpg": tiny_crop,
+    })
+    a, b = by_name["original.jpg"], by_name["tiny_crop.jpg"]
+    views = [_view(r, library.catalog.thumbnail(r.id)) for r in (a, b)]
+    assert views[0] is not None and views[1] is not None
+    assert verify_sets(views[0].keypoints(), views[1].keypoints()).inliers < MIN_INLIERS
+    assert geometric_confirmer(library.catalog)([(a, b)]) == [True]
+
+
+def test_several_copies_of_one_photo_stay_one_group(
+    library: Library, tmp_path: Path
+) -> None:
+    from tests.support.textured import textured
+
+    original = textured(5, (640, 480))
+    index_photos(library, tmp_path / "copies", {
+        "original.jpg": original,
+        "smaller.jpg": original.resize((480, 360)),
+        "recompressed.jpg": Image.open(io.BytesIO(jpeg(original, quality=40))),
+        "brighter.jpg": ImageEnhance.Brightness(original).enhance(1.15),
+        "mirrored.jpg": original.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
+    })
+    assert [len(g.records) for g in library.duplicates()] == [5]

@@ -24,9 +24,11 @@ BLOCK = 16
 BLOCK_AGREES = 0.6  # correlation of a block with its warped counterpart
 MIN_AGREEMENT = 0.65  # share of agreeing structured blocks that makes the same photo
 FLAT = 3.0  # grey-level deviation under which a block has no structure to compare
+PLAIN_STRUCTURE = 6.0  # deviation of a block whose structure another photo cannot lack
 MIN_STRUCTURED = 4  # fewer structured blocks than this in the overlap: nothing to judge by
 BLOCK_DIFFERS = 0.3  # correlation under which a block clearly shows something else
 MAX_INTERIOR = 3  # a patch this large of differing blocks inside the photo: another shot
+MARGIN = 0.2  # share of the rows (columns) at each side where edits such as captions sit
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,13 @@ def agreement(a: AlignView, b: AlignView, transform: npt.NDArray[np.float64]) ->
         return 0.0
     x -= x.mean(axis=2, keepdims=True)
     y -= y.mean(axis=2, keepdims=True)
-    structured = covered & ((x.std(axis=2) >= FLAT) | (y.std(axis=2) >= FLAT))
+    x_deviation, y_deviation = x.std(axis=2), y.std(axis=2)
+    # Structure in both photos, or plenty in one: a faint gradient against a flat block is
+    # what clipping leaves of a sky (a brightened copy), not something else in the picture.
+    structured = covered & (
+        ((x_deviation >= FLAT) & (y_deviation >= FLAT))
+        | (np.maximum(x_deviation, y_deviation) >= PLAIN_STRUCTURE)
+    )
     if structured.sum() < MIN_STRUCTURED:
         return 0.0
     denominator = np.sqrt((x * x).sum(axis=2) * (y * y).sum(axis=2))
@@ -82,18 +90,22 @@ def agreement(a: AlignView, b: AlignView, transform: npt.NDArray[np.float64]) ->
 def _interior_difference(
     differs: npt.NDArray[np.bool_], covered: npt.NDArray[np.bool_]
 ) -> int:
-    """Blocks in the largest patch of clearly different blocks away from the edges of the
-    overlap: where a subject moved. Edits reach an edge (a caption bar, a crop's border)."""
+    """Blocks in the largest patch of clearly different blocks that reaches into the photo
+    beyond its margins: where a subject moved. Edits stay in a margin (a caption bar, a
+    frame, a crop's or rotation's border); a moved subject may touch the border (a person's
+    body) but reaches inwards."""
     import cv2
 
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+    rows, cols = differs.shape
+    margin = cv2.dilate((~covered).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    band_rows, band_cols = max(1, round(MARGIN * rows)), max(1, round(MARGIN * cols))
+    margin[:band_rows, :] = margin[-band_rows:, :] = True
+    margin[:, :band_cols] = margin[:, -band_cols:] = True
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(
         differs.astype(np.uint8), connectivity=4
     )
-    edge = cv2.dilate((~covered).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-    edge[0, :] = edge[-1, :] = edge[:, 0] = edge[:, -1] = True
-    touching = set(np.unique(labels[edge & differs]).tolist())
-    sizes = [int(stats[i, cv2.CC_STAT_AREA]) for i in range(1, count) if i not in touching]
-    return max(sizes, default=0)
+    inward = set(np.unique(labels[differs & ~margin]).tolist())
+    return max((int(stats[i, cv2.CC_STAT_AREA]) for i in inward), default=0)
 
 
 def _blocks(image: npt.NDArray[Any], rows: int, cols: int) -> npt.NDArray[np.float64]:

@@ -4,6 +4,7 @@ then grouped without chaining, each group with a suggested keeper."""
 from __future__ import annotations
 
 import heapq
+import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -15,6 +16,7 @@ from photofinder.core.candidates import (
     Pair,
     exact_pairs,
     neighbour_pairs,
+    ordered,
     turned_pairs,
 )
 from photofinder.core.catalog import Catalog, FileRecord
@@ -25,6 +27,12 @@ from photofinder.core.vector_index import VectorIndex
 
 Confirm = Callable[[list[tuple[FileRecord, FileRecord]]], list[bool]]
 CHECK_CHUNK = 1024  # candidate pairs checked between progress reports and cancel checks
+# A near-duplicate group is one photo: a member that fails the check against this share of
+# the other members (judged once it has been checked against at least MIN_VERDICTS of them)
+# is another shot that happened to pass against the centre, and leaves the group.
+CONTRADICTED = 0.4
+MIN_VERDICTS = 3
+GROUP_SAMPLE = 12  # each member is checked against the centre and the next members up to this
 
 
 class Strictness(StrEnum):
@@ -159,19 +167,28 @@ def find_duplicates(
         if p[0] in records and p[1] in records
         and not raw_jpeg_siblings(records[p[0]], records[p[1]])
     }
+    not_duplicates: set[Pair] = set()
     if dismissed is not None:
         hash_of = {p: _hash_pair(records[p[0]], records[p[1]]) for p in pairs}
         gone = dismissed(hash_of.values())
-        pairs = {p: s for p, s in pairs.items() if hash_of[p] not in gone}
+        not_duplicates = {p for p in pairs if hash_of[p] in gone}
+        pairs = {p: s for p, s in pairs.items() if p not in not_duplicates}
     looser: dict[Pair, float] = {}
+    stars: list[tuple[list[int], float]] | None = None
     if strictness is not Strictness.EXACT:
+        limits = THRESHOLDS[strictness]
         check = None
         if confirm is not None:
             check = partial(_check_in_chunks, confirm=confirm, records=records,
                             progress=progress, cancel=cancel)
-        pairs, looser = _confirmed(pairs, THRESHOLDS[strictness], check, exact, set(turned))
+        same, looser = _confirmed(pairs, limits, check, exact, set(turned))
+        if check is not None and limits.checked:
+            # Every pair was checked (or is an exact copy); the user's "not a duplicate" counts.
+            verdicts = {p: p in same for p in pairs} | dict.fromkeys(not_duplicates, False)
+            stars = consistent_groups(same, verdicts, partial(check, stage="checking groups"))
+        pairs = same
     groups = []
-    for ids, weakest in star_groups(pairs, looser):
+    for ids, weakest in stars if stars is not None else star_groups(pairs, looser):
         members = sorted((records[i] for i in ids), key=lambda r: r.path)
         keeper = suggest_keeper(members, rules, preferred_folders, reference_folders)
         groups.append(DuplicateGroup(members, weakest, keeper))
@@ -190,17 +207,74 @@ def _check_in_chunks(
     records: dict[int, FileRecord],
     progress: ProgressCallback,
     cancel: CancelToken | None,
+    stage: str = "checking pairs",
 ) -> list[bool]:
     """The check's verdicts, run chunk by chunk with progress and a chance to cancel."""
-    verdicts: list[bool] = []
+    results: list[bool] = []
     for start in range(0, len(pairs), CHECK_CHUNK):
         if cancel is not None:
             cancel.checkpoint()
-        progress(Progress("checking pairs", start, len(pairs)))
+        progress(Progress(stage, start, len(pairs)))
         chunk = pairs[start : start + CHECK_CHUNK]
-        verdicts += confirm([(records[a], records[b]) for a, b in chunk])
-    progress(Progress("checking pairs", len(pairs), len(pairs)))
-    return verdicts
+        results += confirm([(records[a], records[b]) for a, b in chunk])
+    progress(Progress(stage, len(pairs), len(pairs)))
+    return results
+
+
+def consistent_groups(
+    same: dict[Pair, float],
+    verdicts: dict[Pair, bool],
+    check: Callable[[list[Pair]], list[bool]],
+) -> list[tuple[list[int], float]]:
+    """Star groups of `same`, each checked as a whole: every member gets a verdict against the
+    first GROUP_SAMPLE members, the centre first, so all pairs of a group of up to 13 and a
+    bounded number in larger ones (`verdicts` holds those known, `check` gives the rest),
+    then the member most contradicted by the others leaves, while one is (CONTRADICTED; on a
+    tie the later-catalogued photo). Another shot passes against one photo now and then (a
+    smile is a small change) but rarely against all of its copies. Members that left are
+    grouped again among themselves, the same way."""
+    pending = [same]
+    result: list[tuple[list[int], float]] = []
+    while pending:
+        links = pending.pop()
+        groups = _stars(links)
+        unchecked = sorted({
+            ordered(member, other) for members, _ in groups if len(members) > MIN_VERDICTS
+            for member in members for other in members[:GROUP_SAMPLE] if other != member
+        } - verdicts.keys())
+        if unchecked:
+            verdicts.update(zip(unchecked, check(unchecked), strict=True))
+        for members, weakest in groups:
+            kept = _uncontradicted(members, verdicts)
+            if len(kept) == len(members):
+                result.append((members, weakest))
+                continue
+            if len(kept) > 1:
+                scores = [links[p] for p in itertools.combinations(sorted(kept), 2) if p in links]
+                result.append((kept, min(scores, default=weakest)))
+            left = set(members) - set(kept)
+            rest = {p: s for p, s in links.items() if p[0] in left and p[1] in left}
+            if rest:
+                pending.append(rest)
+    return result
+
+
+def _uncontradicted(members: list[int], verdicts: dict[Pair, bool]) -> list[int]:
+    """`members` less, one at a time, the member failing the check against the largest share
+    (at least CONTRADICTED) of the others it was checked against."""
+    kept = list(members)
+    while len(kept) > MIN_VERDICTS:
+        shares = {}
+        for member in kept:
+            said = [verdicts[p] for p in (ordered(member, o) for o in kept if o != member)
+                    if p in verdicts]
+            if len(said) >= MIN_VERDICTS:
+                shares[member] = said.count(False) / len(said)
+        worst = max(shares, key=lambda m: (shares[m], m), default=None)
+        if worst is None or shares[worst] < CONTRADICTED:
+            break
+        kept.remove(worst)
+    return kept
 
 
 def _confirmed(

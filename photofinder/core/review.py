@@ -36,6 +36,7 @@ CONFIRM_KEYPOINTS = "SIFT"
 CONFIRM_SIDE = 192  # keypoints on the thumbnail at this side (256: twice the time, same verdicts)
 SAME_SHAPE = 0.02  # aspect ratios this close (relative) may be a plain resize
 DIRECT_AGREEMENT = 0.8  # agreement that confirms a resize without keypoints
+FEW_INLIERS = 6  # a transform from fewer keypoint matches than verify's is still worth a look
 ZONE_STEP = timedelta(minutes=15)  # time-zone offsets are whole multiples of this
 
 if TYPE_CHECKING:
@@ -162,10 +163,12 @@ def _same_photo(a: _PairView | None, b: _PairView | None) -> bool:
             return True
     for mirrored in (False, True):
         match = verify_sets(a.keypoints(mirrored), b.keypoints())
+        if match.transform is None or match.inliers < FEW_INLIERS:
+            continue
         # A symmetric subject (a face) can match its mirrored copy weakly without lining up.
-        if match.verified and match.transform is not None and (
-            _lines_up(a, b, match.transform, MIN_AGREEMENT)
-        ):
+        # A small copy has few keypoints: its transform counts when the photos line up well.
+        threshold = MIN_AGREEMENT if match.verified else DIRECT_AGREEMENT
+        if _lines_up(a, b, match.transform, threshold):
             return True
     return False
 

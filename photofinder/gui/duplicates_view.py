@@ -39,6 +39,11 @@ from photofinder.gui.duplicates_model import (
 from photofinder.gui.duplicates_worker import JobController
 from photofinder.gui.session import Session
 
+_CHECKING = {  # progress stages of the duplicate search, as the status line names them
+    "checking pairs": "Comparing likely pairs",
+    "checking groups": "Checking each group as a whole",
+}
+
 
 class DuplicatesView(QWidget):
     """Finds duplicate groups off the GUI thread; the user reviews marks and keepers here."""
@@ -239,9 +244,9 @@ class DuplicatesView(QWidget):
         token = self._finding = CancelToken()
 
         def report(progress: Progress) -> None:
-            if progress.stage == "checking pairs" and progress.total:
-                self._find_progress.emit(generation, f"Comparing likely pairs: {progress.done:,} "
-                                                     f"of {progress.total:,}…")
+            if progress.stage in _CHECKING and progress.total:
+                self._find_progress.emit(generation, f"{_CHECKING[progress.stage]}: "
+                                                     f"{progress.done:,} of {progress.total:,}…")
 
         def find(library: Library) -> Found | None:
             try:
