@@ -390,3 +390,23 @@ def test_several_copies_of_one_photo_stay_one_group(
         "mirrored.jpg": original.transpose(Image.Transpose.FLIP_LEFT_RIGHT),
     })
     assert [len(g.records) for g in library.duplicates()] == [5]
+
+
+def test_a_small_change_inside_is_looked_at_closer_in_the_photo_files(
+    library: Library, tmp_path: Path
+) -> None:
+    from photofinder.core.review import geometric_confirmer
+    from tests.support.textured import textured
+
+    original = textured(4, (1024, 768))
+    blinked = original.copy()  # one 256-px block of the thumbnail changes: a blink, a smile
+    blinked.paste(textured(8, (64, 64)), (384, 320))
+    recompressed = Image.open(io.BytesIO(jpeg(original, quality=30)))
+    by_name = index_photos(library, tmp_path / "shots", {
+        "original.jpg": original, "blinked.jpg": blinked, "recompressed.jpg": recompressed,
+        "small.jpg": original.resize((320, 240)),
+    })
+    confirm = geometric_confirmer(library.catalog)
+    pairs = [(by_name["original.jpg"], by_name[name])
+             for name in ("blinked.jpg", "recompressed.jpg", "small.jpg")]
+    assert confirm(pairs) == [False, True, True]

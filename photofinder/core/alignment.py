@@ -24,7 +24,7 @@ BLOCK = 16
 BLOCK_AGREES = 0.6  # correlation of a block with its warped counterpart
 MIN_AGREEMENT = 0.65  # share of agreeing structured blocks that makes the same photo
 FLAT = 3.0  # grey-level deviation under which a block has no structure to compare
-PLAIN_STRUCTURE = 6.0  # deviation of a block whose structure another photo cannot lack
+PLAIN_DETAIL = 6.0  # deviation from a plane of a block whose detail another photo cannot lack
 MIN_STRUCTURED = 4  # fewer structured blocks than this in the overlap: nothing to judge by
 BLOCK_DIFFERS = 0.3  # correlation under which a block clearly shows something else
 MAX_INTERIOR = 3  # a patch this large of differing blocks inside the photo: another shot
@@ -33,14 +33,16 @@ MARGIN = 0.2  # share of the rows (columns) at each side where edits such as cap
 
 @dataclass(frozen=True)
 class AlignView:
-    """A photo's grey pixels at CHECK_SIDE, and the photo's original size."""
+    """A photo's grey pixels at CHECK_SIDE (or another longer side), and its original size."""
 
     grey: npt.NDArray[np.uint8]
     original_size: tuple[int, int]
 
     @classmethod
-    def of(cls, image: Image.Image, original_size: tuple[int, int]) -> AlignView:
-        factor = CHECK_SIDE / max(image.size)
+    def of(
+        cls, image: Image.Image, original_size: tuple[int, int], side: int = CHECK_SIDE
+    ) -> AlignView:
+        factor = side / max(image.size)
         size = (max(BLOCK, round(image.width * factor)), max(BLOCK, round(image.height * factor)))
         grey = image.convert("L").resize(size, Image.Resampling.BILINEAR)
         return cls(np.asarray(grey, np.uint8), original_size)
@@ -50,10 +52,28 @@ class AlignView:
         return np.diag([width / self.original_size[0], height / self.original_size[1], 1.0])
 
 
+@dataclass(frozen=True)
+class Comparison:
+    """How photo `a`, warped onto photo `b`, matches it block by block."""
+
+    agreement: float  # share of the structured blocks that match; 0 without enough to judge
+    moved: int  # blocks in the largest patch of clearly different ones reaching inwards
+
+    @property
+    def score(self) -> float:
+        """The agreement, or 0 when a subject moved (another shot)."""
+        return self.agreement if self.moved < MAX_INTERIOR else 0.0
+
+
 def agreement(a: AlignView, b: AlignView, transform: npt.NDArray[np.float64]) -> float:
     """Share of the structured blocks of `b`'s overlap with `a` (warped onto `b` by `transform`,
-    which maps `a`'s original coordinates to `b`'s) that match; 0 when they barely overlap or
-    neither has structure there."""
+    which maps `a`'s original coordinates to `b`'s) that match; 0 when they barely overlap,
+    neither has structure there, or a subject moved."""
+    return compare(a, b, transform).score
+
+
+def compare(a: AlignView, b: AlignView, transform: npt.NDArray[np.float64]) -> Comparison:
+    """`a` warped onto `b` by `transform` (from `a`'s original coordinates to `b`'s)."""
     import cv2
 
     warp = b.from_original() @ transform @ np.linalg.inv(a.from_original())
@@ -68,23 +88,33 @@ def agreement(a: AlignView, b: AlignView, transform: npt.NDArray[np.float64]) ->
     y = _blocks(cv2.GaussianBlur(b.grey.astype(np.float32), (3, 3), 0), rows, cols)
     covered = _blocks(inside, rows, cols).mean(axis=2) >= 0.9
     if covered.sum() < 0.2 * rows * cols:
-        return 0.0
+        return Comparison(0.0, 0)
     x -= x.mean(axis=2, keepdims=True)
     y -= y.mean(axis=2, keepdims=True)
-    x_deviation, y_deviation = x.std(axis=2), y.std(axis=2)
-    # Structure in both photos, or plenty in one: a faint gradient against a flat block is
+    # Structure in both photos, or detail in one: a flat block against a smooth gradient is
     # what clipping leaves of a sky (a brightened copy), not something else in the picture.
     structured = covered & (
-        ((x_deviation >= FLAT) & (y_deviation >= FLAT))
-        | (np.maximum(x_deviation, y_deviation) >= PLAIN_STRUCTURE)
+        ((x.std(axis=2) >= FLAT) & (y.std(axis=2) >= FLAT))
+        | (np.maximum(_detail(x), _detail(y)) >= PLAIN_DETAIL)
     )
     if structured.sum() < MIN_STRUCTURED:
-        return 0.0
+        return Comparison(0.0, 0)
     denominator = np.sqrt((x * x).sum(axis=2) * (y * y).sum(axis=2))
     correlation = (x * y).sum(axis=2) / np.maximum(denominator, 1e-9)
-    if _interior_difference(structured & (correlation < BLOCK_DIFFERS), covered) >= MAX_INTERIOR:
-        return 0.0
-    return float((correlation[structured] > BLOCK_AGREES).mean())
+    moved = _interior_difference(structured & (correlation < BLOCK_DIFFERS), covered)
+    return Comparison(float((correlation[structured] > BLOCK_AGREES).mean()), moved)
+
+
+def _detail(blocks: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Grey-level deviation of each (mean-free) block from the plane that fits it best: what
+    a gradient of light does not explain."""
+    ramp = np.arange(BLOCK, dtype=np.float64) - (BLOCK - 1) / 2
+    across = np.tile(ramp, BLOCK)  # x of each pixel in a flattened block
+    down = np.repeat(ramp, BLOCK)
+    residual = blocks.copy()
+    for axis in (across, down):
+        residual -= np.multiply.outer(blocks @ axis / (axis @ axis), axis)
+    return residual.std(axis=2)  # type: ignore[no-any-return]
 
 
 def _interior_difference(
