@@ -100,3 +100,21 @@ def test_metrics_live_in_core_and_benchmarks_reuse_them() -> None:
     assert class_map_and_precision(vectors, ["a", "a", "b", "b"], 1) == (1.0, 1.0)
     recall = neardup_recall_at_1(vectors[:2], ["crop", "jpeg"], [0, 2], vectors)
     assert recall == {"crop": 1.0, "jpeg": 0.0, "all": 0.5}
+
+
+def test_a_comparison_stops_inside_an_embedding_run(labelled: Path, tmp_path: Path) -> None:
+    from photofinder.core.compare import run_compare
+    from photofinder.core.progress import Cancelled, CancelToken
+
+    token = CancelToken()
+    messages: list[str] = []
+
+    def log(message: str) -> None:
+        messages.append(message)
+        if message.endswith("photos") and ": embedding" in message:
+            token.cancel()  # the user presses Stop while the first method embeds
+
+    with pytest.raises(Cancelled):  # one method: only a check inside its run can stop it
+        run_compare(labelled, ["hog"], neardup_originals=2,
+                    data_dir=tmp_path / "data", log=log, cancel=token)
+    assert messages[-1] == "hog: embedding 12 photos"

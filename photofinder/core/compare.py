@@ -34,6 +34,7 @@ from photofinder.core.imageio import PHOTO_SUFFIXES, decode_bytes, decode_file
 from photofinder.core.metrics import class_map_and_precision, neardup_recall_at_1
 from photofinder.core.neardup import KINDS, SAVE_QUALITY, TRANSFORMS, load_original
 from photofinder.core.paths import resolve_paths
+from photofinder.core.progress import CancelToken
 from photofinder.core.vector_index import EF_CONSTRUCTION, M
 
 Log = Callable[[str], None]
@@ -110,7 +111,8 @@ def labelled_photos(
 
 
 def _near_duplicates(
-    originals: list[Path], gallery_rows: list[int], count: int, seed: int
+    originals: list[Path], gallery_rows: list[int], count: int, seed: int,
+    checkpoint: Callable[[], None],
 ) -> tuple[list[Image.Image], list[str], list[int]]:
     """Every kind of change applied to `count` seeded originals, JPEG-saved and decoded the
     way a dropped file would be. Returns images, kinds and the gallery row of each original."""
@@ -120,6 +122,7 @@ def _near_duplicates(
     kinds: list[str] = []
     targets: list[int] = []
     for number, position in enumerate(picked):
+        checkpoint()
         base = load_original(originals[position])
         for kind in KINDS:
             changed = TRANSFORMS[kind](base, random.Random(f"{seed}:{number}:{kind}"))
@@ -131,9 +134,15 @@ def _near_duplicates(
     return images, kinds, targets
 
 
-def _embed(embedder: Embedder, images: Sequence[Image.Image], batch: int = 32) -> FloatArray:
-    out = [embedder.embed_prepared(np.stack([embedder.prepare(im) for im in images[i:i + batch]]))
-           for i in range(0, len(images), batch)]
+def _embed(
+    embedder: Embedder, images: Sequence[Image.Image], checkpoint: Callable[[], None],
+    batch: int = 32,
+) -> FloatArray:
+    out = []
+    for start in range(0, len(images), batch):
+        checkpoint()
+        prepared = np.stack([embedder.prepare(im) for im in images[start:start + batch]])
+        out.append(embedder.embed_prepared(prepared))
     return np.concatenate(out).astype(np.float32)
 
 
@@ -164,8 +173,12 @@ def run_compare(
     device: str = "cpu",
     data_dir: Path | None = None,
     log: Log = lambda _m: None,
+    cancel: CancelToken | None = None,
 ) -> CompareReport:
-    """Measure each method (all registered ones by default) on the labelled folder."""
+    """Measure each method (all registered ones by default) on the labelled folder. With
+    `cancel`, stops (raising `Cancelled`) between photos, batches and methods; learning a
+    method's codebook runs to its end first."""
+    checkpoint = cancel.checkpoint if cancel is not None else lambda: None
     paths = resolve_paths(data_dir)
     weights_dir = default_models_dir() if data_dir is None else paths.data_dir / "models"
     infos = {m.name: m for m in list_methods(weights_dir)}
@@ -179,6 +192,7 @@ def run_compare(
     labels: list[str] = []
     originals: list[Path] = []
     for path, label in labelled:
+        checkpoint()
         try:
             images.append(decode_file(path).image)
         except PhotoReadError:
@@ -188,7 +202,7 @@ def run_compare(
     if len(set(labels)) < 2 or len(images) < 4:
         raise PhotoFinderError(f"{folder}: need photos in at least two class folders to compare")
     queries, kinds, targets = _near_duplicates(
-        originals, list(range(len(originals))), neardup_originals, seed
+        originals, list(range(len(originals))), neardup_originals, seed, checkpoint
     )
     log(f"{len(queries)} near-duplicate queries ({len(KINDS)} kinds × "
         f"{len(queries) // len(KINDS)} photos)")
@@ -197,6 +211,7 @@ def run_compare(
     with tempfile.TemporaryDirectory() as scratch:
         fit_dir = Path(scratch) / "models"
         for name in names:
+            checkpoint()
             info = infos[name]
             pros, cons = PROS_CONS.get(name, ("", ""))
             spec = method_spec(name)
@@ -223,9 +238,9 @@ def run_compare(
             embedder.embed_prepared(np.stack([embedder.prepare(images[0])]))  # warm-up
             log(f"{name}: embedding {len(images)} photos")
             started = time.perf_counter()
-            gallery = _embed(embedder, images)
+            gallery = _embed(embedder, images, checkpoint)
             elapsed = time.perf_counter() - started
-            query_vectors = _embed(embedder, queries)
+            query_vectors = _embed(embedder, queries, checkpoint)
             class_map, p10 = class_map_and_precision(gallery, labels, 10)
             recall = neardup_recall_at_1(query_vectors, kinds, targets, gallery)
             used = embedder.info

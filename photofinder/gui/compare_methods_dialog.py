@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -40,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from photofinder.core.embedders.base import MethodInfo
+from photofinder.core.progress import CancelToken
 from photofinder.gui.background import BackgroundCall
 from photofinder.gui.preview import ImageView
 
@@ -49,10 +49,6 @@ if TYPE_CHECKING:
 AnyIndex = QModelIndex | QPersistentModelIndex
 COLUMNS = ("method", "family", "dim", "photos/s", "mAP", "P@10", "dup R@1", "bytes/photo",
            "pros", "cons")
-
-
-class CompareCancelledError(Exception):
-    """Raised from the log callback: the comparison stops at its next step."""
 
 
 def _cells(r: MethodResult) -> tuple[str, ...]:
@@ -113,17 +109,12 @@ class CompareOutcome:
 
 def compare(
     folder: Path, methods: list[str], data_dir: Path | None,
-    log: Callable[[str], None], cancel: threading.Event,
+    log: Callable[[str], None], cancel: CancelToken,
 ) -> CompareOutcome:
     """Runs on a worker thread: the comparison, then its speed-vs-accuracy plot."""
     from photofinder.core.compare import plot_speed_accuracy, run_compare
 
-    def relay(message: str) -> None:
-        if cancel.is_set():
-            raise CompareCancelledError("cancelled")
-        log(message)
-
-    report = run_compare(folder, methods, data_dir=data_dir, log=relay)
+    report = run_compare(folder, methods, data_dir=data_dir, log=log, cancel=cancel)
     with tempfile.TemporaryDirectory() as scratch:
         target = plot_speed_accuracy(report, Path(scratch) / "speed-accuracy.png")
         plot = QImage(str(target))
@@ -146,7 +137,7 @@ class CompareMethodsDialog(QDialog):
         self.setWindowTitle("Compare methods")
         self.resize(1000, 720)
         self._data_dir = data_dir
-        self._cancel = threading.Event()
+        self._cancel = CancelToken()
         self._seen: list[str] = []
         self.report: CompareReport | None = None
         self.folder = QLineEdit()
@@ -160,8 +151,8 @@ class CompareMethodsDialog(QDialog):
         self.run_button = QPushButton("Run")
         self.run_button.clicked.connect(self.run)
         self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("A method's embedding cannot be interrupted: the comparison "
-                                    "stops at its next step")
+        self.stop_button.setToolTip("Stop the comparison (within a batch of photos; learning a "
+                                    "method's codebook finishes first)")
         self.stop_button.setEnabled(False)
         self.stop_button.clicked.connect(self.stop)
         self.close_button = QPushButton("Close")
@@ -236,7 +227,7 @@ class CompareMethodsDialog(QDialog):
         if not methods:
             self.status.setText("Tick at least one method.")
             return
-        self._cancel.clear()
+        self._cancel = CancelToken()
         self._seen = []
         self.log.clear()
         self.progress.setRange(0, len(methods))
@@ -248,10 +239,9 @@ class CompareMethodsDialog(QDialog):
 
     @Slot()
     def stop(self) -> None:
-        self._cancel.set()
+        self._cancel.cancel()
         self.stop_button.setEnabled(False)
-        self.status.setText("Stopping after the current step (an embedding run cannot be "
-                            "interrupted)…")
+        self.status.setText("Stopping…")
 
     def _set_running(self, running: bool) -> None:
         self.run_button.setEnabled(not running)
@@ -285,12 +275,12 @@ class CompareMethodsDialog(QDialog):
     def _on_failed(self, message: str) -> None:
         self._set_running(False)
         self.progress.setValue(0)
-        stopped = self._cancel.is_set()
+        stopped = self._cancel.cancelled
         self.status.setText("Stopped." if stopped else f"Comparison failed: {message}")
 
     def shutdown(self) -> None:
-        """Stop at the next step and wait for the worker (never leave it running)."""
-        self._cancel.set()
+        """Stop the comparison and wait for the worker (never leave it running)."""
+        self._cancel.cancel()
         self.worker.shutdown()
         self.lister.shutdown()
 

@@ -187,7 +187,7 @@ def test_compare_methods_dialog_fills_the_table_and_shows_the_plot(
     assert float(dialog.model.index(0, 3).data()) > 0  # photos/s
     assert not dialog.plot.image().isNull()
     assert "hog: embedding 6 photos" in dialog.log.toPlainText()
-    dialog.run()  # again, stopped: the log callback ends it at the next step
+    dialog.run()  # again, stopped: it ends within the batch it is in
     dialog.stop()
     qtbot.waitUntil(lambda: not dialog.running, timeout=60000)
     assert dialog.status.text() in ("Stopped.", "Done: 6 photos.")
