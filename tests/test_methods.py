@@ -25,6 +25,7 @@ from photofinder.core.embedders import (
 )
 from photofinder.core.embedders import orb_bow as orb_bow_module
 from photofinder.core.embedders.base import FloatArray, embed_images
+from photofinder.core.embedders.runtime import TorchRunner
 from photofinder.core.errors import MethodUnavailableError
 from photofinder.core.library import Library
 from photofinder.core.weights import OFFLINE_ENV
@@ -295,3 +296,24 @@ def test_moco_v2_checkpoint_import_strips_prefix_and_head(
     embedder = load_embedder("moco-v2", "cpu", tmp_path, data / "models")
     assert embedder.info.dim == 2048
     assert_tells_apart(embedder, count=3)
+
+
+def test_a_failed_onnx_export_is_not_tried_again(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    attempts: list[str] = []
+
+    def failing_export(*args: Any) -> Any:
+        attempts.append("export")
+        raise RuntimeError("unsupported operator: scaled_dot_product_attention")
+
+    monkeypatch.setattr(torchvision_models, "make_runner", failing_export)
+    runners = [
+        torchvision_models.make_torch_runner(
+            "vit-b16", lambda: torch.nn.Flatten(), "cpu", tmp_path, "v1"
+        )
+        for _ in range(2)
+    ]
+    assert attempts == ["export"]
+    assert all(isinstance(r, TorchRunner) for r in runners)
+    assert "unsupported operator" in next(tmp_path.glob("vit-b16-v1-*.no-onnx")).read_text()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
+from photofinder.core.atomic import atomic_write_bytes
 from photofinder.core.embedders.base import FloatArray, MethodInfo, l2_normalise
 from photofinder.core.embedders.runtime import Runner, TorchRunner, make_runner
 from photofinder.core.embedders.spec import MethodSpec
@@ -166,13 +167,19 @@ def make_torch_runner(
     cache_dir: Path,
     version_tag: str,
 ) -> Runner:
-    """ONNX Runtime on CPU when the export works (cached per weights), else torch eager."""
+    """ONNX Runtime on CPU when the export works (cached per weights), else torch eager. A
+    failed export is remembered for these weights and this torch, and not tried again."""
     if device != "cpu" or not ONNX_ON_CPU:
         return TorchRunner(build_features(), device)
     key = f"{name}-{version_tag}-torch{version('torch').split('+')[0]}"
+    no_export = cache_dir / f"{key}.no-onnx"
+    if no_export.exists():
+        return TorchRunner(build_features(), device)
     try:
         return make_runner(build_features, device, cache_dir, key, CROP)
-    except Exception:  # e.g. ViT's fused attention, which the exporter does not know
+    except Exception as exc:  # e.g. ViT's fused attention, which the exporter does not know
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(no_export, f"{type(exc).__name__}: {exc}\n".encode())
         return TorchRunner(build_features(), device)
 
 
