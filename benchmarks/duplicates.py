@@ -8,6 +8,7 @@ counts as right, not as a false positive.
 Scale: 100,000 synthetic vectors with planted near-duplicate clusters, whose candidate pairs
 are verified with real photo pairs (so the geometric check costs what it really costs).
     python -m benchmarks.duplicates [--originals 150] [--items 100000] [--skip-scale]
+        [--seed 0] [--show-wrong]
 """
 
 from __future__ import annotations
@@ -51,7 +52,23 @@ def pair_scores(
     return precision, len(found & truth) / len(truth), len(found)
 
 
-def quality(data: Path, originals: int, seed: int) -> None:
+def wrong_groups(
+    groups: list[set[str]], picture_of: dict[str, str], root: Path
+) -> list[str]:
+    """Groups holding more than one picture, each as its pictures: a name relative to the
+    library (the first photo of each) and how many of the group's photos show it."""
+    lines = []
+    for group in groups:
+        pictures: dict[str, list[str]] = {}
+        for path in sorted(group):
+            pictures.setdefault(picture_of.get(path, path), []).append(path)
+        if len(pictures) > 1:
+            lines.append(", ".join(f"{Path(members[0]).relative_to(root)} ×{len(members)}"
+                                   for members in pictures.values()))
+    return lines
+
+
+def quality(data: Path, originals: int, seed: int, show_wrong: bool = False) -> None:
     photos = labelled_photos(data)
     with tempfile.TemporaryDirectory() as scratch:
         library_dir = Path(scratch) / "library"
@@ -88,6 +105,9 @@ def quality(data: Path, originals: int, seed: int) -> None:
                 print(f"{strictness.value:8s}: {len(groups)} groups, {found} pairs, pair "
                       f"precision {precision:.3f}, recall {recall:.3f} ({elapsed:.1f} s)")
                 if strictness is Strictness.NEAR:
+                    if show_wrong:
+                        for line in wrong_groups(groups, picture_of, library_dir.resolve()):
+                            print(f"  wrong group: {line}")
                     grouped = {p for g in groups for p in g}
                     per_kind = {
                         kind: np.mean([q in grouped for q, k in kind_of.items() if k == kind])
@@ -171,9 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--real-originals", type=int, default=300)
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--skip-scale", action="store_true")
+    parser.add_argument("--show-wrong", action="store_true",
+                        help="list the near-duplicate groups that hold more than one picture")
     args = parser.parse_args(argv)
     if not args.skip_quality:
-        quality(args.data, args.originals, args.seed)
+        quality(args.data, args.originals, args.seed, args.show_wrong)
     if not args.skip_scale:
         scale(args.items, args.data, args.real_originals)
     return 0
