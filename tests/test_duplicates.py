@@ -215,9 +215,16 @@ def test_size_reasons_are_readable() -> None:
     )
 
 
-def test_reason_shows_exact_values_when_rounding_hides_the_difference() -> None:
-    a, b = record(1, "/p/a.jpg", size=12_401), record(2, "/p/b.jpg", size=12_399)
-    assert suggest_keeper([a, b], rules=["file_size"]).reason == "largest file (12,401 vs 12,399)"
+def test_files_a_few_percent_apart_are_equally_large_and_the_first_file_is_kept() -> None:
+    copy = record(1, "/p/a.jpg", size=12_401, mtime_ns=2)
+    original = record(2, "/p/b.jpg", size=12_399, mtime_ns=1)
+    choice = suggest_keeper([copy, original], rules=["file_size"])
+    assert choice.keeper_id == 2 and choice.reason == "modified first (all rules tie)"
+    small = record(3, "/p/c.jpg", size=7_700, mtime_ns=0)
+    larger_copy = record(4, "/p/d.jpg", size=12_900, mtime_ns=3)
+    choice = suggest_keeper([copy, original, small, larger_copy], rules=["file_size"])
+    assert choice.keeper_id == 2
+    assert choice.reason == "largest file (12.4 KB vs 7.7 KB); then modified first"
 
 
 def test_close_pairs_are_recorded_while_indexing_and_follow_changes(

@@ -30,6 +30,7 @@ class KeeperRule:
     label: str
     key: RuleKey  # larger is better
     describe: Callable[[FileRecord], str]
+    tolerance: float = 0.0  # keys within this share of the best one count as equally good
 
 
 def _format_rank(record: FileRecord) -> float:
@@ -55,8 +56,9 @@ RULES: dict[str, KeeperRule] = {
         KeeperRule("resolution", "highest resolution",
                    lambda r: float((r.width or 0) * (r.height or 0)),
                    lambda r: f"{r.width}×{r.height}"),
+        # Re-encoding the same pixels changes the size by a few per cent: no reason to choose.
         KeeperRule("file_size", "largest file", lambda r: float(r.size),
-                   lambda r: human_size(r.size)),
+                   lambda r: human_size(r.size), tolerance=0.05),
         KeeperRule("format", "RAW/HEIC over JPEG", _format_rank, lambda r: r.format or "?"),
         KeeperRule("metadata", "most metadata", _metadata_count,
                    lambda r: f"{int(_metadata_count(r))} of 2 fields"),
@@ -73,8 +75,9 @@ class KeeperChoice:
     removable: list[int]  # marked for the trash: not the keeper, not in a reference folder
 
 
-def _exact(rule: KeeperRule) -> Callable[[FileRecord], str]:
-    return lambda record: f"{rule.key(record):,.0f}"
+def _because(rule: KeeperRule, losers: list[FileRecord], keeper: FileRecord) -> str:
+    others = ", ".join(sorted({rule.describe(r) for r in losers}))
+    return f"{rule.label} ({rule.describe(keeper)} vs {others})"
 
 
 def _inside(path: str, folders: Sequence[str]) -> bool:
@@ -92,7 +95,7 @@ def suggest_keeper(
     A photo in a reference folder is kept whenever the group has one; preferred folders come
     before every other rule."""
     candidates = list(records)
-    reason = "first in the group (all rules tie)"
+    reason = ""
     references = [r for r in candidates if _inside(r.path, reference_folders)]
     if references:
         candidates, reason = references, "in a reference folder"
@@ -100,21 +103,24 @@ def suggest_keeper(
         preferred = [r for r in candidates if _inside(r.path, preferred_folders)]
         if preferred and len(preferred) < len(candidates):
             candidates, reason = preferred, "in a preferred folder"
+    deciding: tuple[KeeperRule, list[FileRecord]] | None = None  # last rule that separated
+    for name in rules:
+        if len(candidates) == 1:
+            break
+        rule = RULES[name]
+        best = max(rule.key(r) for r in candidates)
+        good_enough = best - rule.tolerance * abs(best) if rule.tolerance else best
+        winners = [r for r in candidates if rule.key(r) >= good_enough]
+        if len(winners) < len(candidates):
+            deciding = (rule, [r for r in candidates if r not in winners])
+            candidates = winners
+    # Every rule ties: the file that was there first (copies are usually made later).
+    keeper = min(candidates, key=lambda r: (r.mtime_ns, r.path))
+    if deciding is not None:
+        reason = _because(*deciding, keeper)
     if len(candidates) > 1:
-        for name in rules:
-            rule = RULES[name]
-            best = max(rule.key(r) for r in candidates)
-            winners = [r for r in candidates if rule.key(r) == best]
-            if len(winners) < len(candidates):
-                describe = rule.describe
-                if describe(winners[0]) in {describe(r) for r in candidates if r not in winners}:
-                    describe = _exact(rule)  # "12.4 KB vs 12.4 KB" says nothing
-                losers = sorted({describe(r) for r in candidates if r not in winners})
-                reason = f"{rule.label} ({describe(winners[0])} vs {', '.join(losers)})"
-                candidates = winners
-                if len(candidates) == 1:
-                    break
-    keeper = min(candidates, key=lambda r: r.path)
+        tie = "modified first"
+        reason = f"{reason}; then {tie}" if reason else f"{tie} (all rules tie)"
     removable = [
         r.id for r in records if r.id != keeper.id and not _inside(r.path, reference_folders)
     ]

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from photofinder.core.catalog import FileRecord
 from photofinder.core.duplicates import DuplicateGroup
-from photofinder.core.keepers import suggest_keeper
+from photofinder.core.keepers import human_size, suggest_keeper
 from photofinder.core.library import Library
 from photofinder.core.review import ReviewSettings, keep_all, mark_not_duplicates
 from photofinder.core.trash import (
@@ -23,7 +23,7 @@ from photofinder.core.trash import (
     undo_supported,
 )
 from photofinder.gui.compare_view import CompareView, load_pair
-from photofinder.gui.duplicates_model import GroupState, as_group, human_size
+from photofinder.gui.duplicates_model import GroupState, as_group
 from photofinder.gui.duplicates_view import DuplicatesView
 from photofinder.gui.keeper_rules_dialog import KeeperRulesDialog
 

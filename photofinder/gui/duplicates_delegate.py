@@ -17,7 +17,8 @@ from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from photofinder.core.catalog import FileRecord
-from photofinder.gui.duplicates_model import KEEPER_ROLE, RECORD_ROLE, REFERENCE_ROLE, human_size
+from photofinder.core.keepers import human_size
+from photofinder.gui.duplicates_model import KEEPER_ROLE, RECORD_ROLE, REFERENCE_ROLE
 
 SIDE = 208
 MARGIN = 6

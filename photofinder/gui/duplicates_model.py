@@ -20,7 +20,7 @@ from PySide6.QtGui import QImage
 
 from photofinder.core.catalog import FileRecord
 from photofinder.core.duplicates import DuplicateGroup, Strictness
-from photofinder.core.keepers import KeeperChoice
+from photofinder.core.keepers import KeeperChoice, human_size
 from photofinder.core.review import ReviewSettings
 from photofinder.gui.thumbnail_cache import ThumbnailCache
 
@@ -46,15 +46,6 @@ def as_group(state: GroupState) -> DuplicateGroup:
     removable = sorted(state.marked)
     choice = KeeperChoice(state.keeper_id, state.reason, removable)
     return DuplicateGroup(state.records, 0.0, choice)
-
-
-def human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"
 
 
 def inside(path: str, folders: Sequence[str]) -> bool:

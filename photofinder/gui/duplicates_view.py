@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from photofinder.core.duplicates import Strictness
+from photofinder.core.keepers import human_size
 from photofinder.core.library import Library
 from photofinder.core.progress import Cancelled, CancelToken, Progress
 from photofinder.core.review import ReviewSettings
@@ -34,7 +35,6 @@ from photofinder.gui.duplicates_model import (
     GroupState,
     PhotosModel,
     Thumbnails,
-    human_size,
 )
 from photofinder.gui.duplicates_worker import JobController
 from photofinder.gui.session import Session

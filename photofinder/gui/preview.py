@@ -9,6 +9,7 @@ from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from photofinder.core.catalog import FileRecord
+from photofinder.core.keepers import human_size
 from photofinder.gui.keypoint_overlay import KeypointOverlay
 
 
@@ -48,15 +49,6 @@ class ImageView(QWidget):
         painter.drawImage(QRect(x, y, size.width(), size.height()), self._image)
 
 
-def _human_size(size: int) -> str:
-    value = float(size)
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} bytes"
-
-
 def describe(record: FileRecord) -> str:
     """Path, file size, pixel size and capture date, as rich text lines."""
     pixels = f"{record.width} × {record.height} px" if record.width and record.height else "?"
@@ -64,7 +56,7 @@ def describe(record: FileRecord) -> str:
     name = Path(record.path).name
     return (
         f"<b>{_escape(name)}</b><br>{_escape(str(Path(record.path).parent))}<br>"
-        f"{_human_size(record.size)} · {pixels} · {record.format or ''}<br>"
+        f"{human_size(record.size)} · {pixels} · {record.format or ''}<br>"
         f"Taken: {_escape(captured)}"
     )
 
