@@ -20,6 +20,7 @@ from photofinder.core.embedders import (
     weights_source,
 )
 from photofinder.core.errors import PhotoFinderError
+from photofinder.core.keepers import human_size
 from photofinder.core.library import Library
 from photofinder.core.paths import resolve_paths
 from photofinder.core.progress import Progress
@@ -173,13 +174,13 @@ def cmd_duplicates(args: argparse.Namespace, library: Library) -> int:
         return 0
     for number, group in enumerate(groups, 1):
         print(f"group {number}: {len(group.paths)} photos, similarity ≥ {group.min_score:.3f}, "
-              f"{group.reclaimable_bytes / 2**20:.1f} MiB reclaimable")
+              f"{human_size(group.reclaimable_bytes)} reclaimable")
         for record in group.records:
             mark = "keep" if record.id == group.keeper.keeper_id else "    "
             print(f"  {mark} {record.path}")
         print(f"  (keeper: {group.keeper.reason})")
     total = sum(g.reclaimable_bytes for g in groups)
-    print(f"{len(groups)} groups, {total / 2**20:.1f} MiB reclaimable")
+    print(f"{len(groups)} group{'' if len(groups) == 1 else 's'}, {human_size(total)} reclaimable")
     return 0
 
 

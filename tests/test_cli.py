@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from photofinder.cli import main
+from photofinder.core.keepers import human_size
 from tests.support.photos import make_library, write_jpeg
 
 
@@ -53,6 +54,10 @@ def test_duplicates_json_contract(indexed: Path, capsys: pytest.CaptureFixture[s
     assert [sorted(g["files"]) for g in payload["groups"]] == [
         sorted([str(indexed / "dup.jpg"), str(indexed / "photo_000.jpg")])
     ]
+    code, out, _ = run(capsys, "duplicates")  # sizes as the app shows them, not "0.0 MiB"
+    removable = payload["groups"][0]["reclaimable_bytes"]
+    assert code == 0 and f"1 group, {human_size(removable)} reclaimable" in out
+    assert removable < 2**20 and " KB reclaimable" in out
 
 
 def test_status_and_methods(indexed: Path, capsys: pytest.CaptureFixture[str]) -> None:
