@@ -105,14 +105,15 @@ def compare(a: AlignView, b: AlignView, transform: npt.NDArray[np.float64]) -> C
     return Comparison(float((correlation[structured] > BLOCK_AGREES).mean()), moved)
 
 
+_RAMP = np.arange(BLOCK, dtype=np.float64) - (BLOCK - 1) / 2
+_PLANE_AXES = (np.tile(_RAMP, BLOCK), np.repeat(_RAMP, BLOCK))  # x and y of a flattened block
+
+
 def _detail(blocks: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     """Grey-level deviation of each (mean-free) block from the plane that fits it best: what
     a gradient of light does not explain."""
-    ramp = np.arange(BLOCK, dtype=np.float64) - (BLOCK - 1) / 2
-    across = np.tile(ramp, BLOCK)  # x of each pixel in a flattened block
-    down = np.repeat(ramp, BLOCK)
     residual = blocks.copy()
-    for axis in (across, down):
+    for axis in _PLANE_AXES:
         residual -= np.multiply.outer(blocks @ axis / (axis @ axis), axis)
     return residual.std(axis=2)  # type: ignore[no-any-return]
 

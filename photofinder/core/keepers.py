@@ -90,7 +90,8 @@ def suggest_keeper(
     preferred_folders: Sequence[str] = (),
     reference_folders: Sequence[str] = (),
 ) -> KeeperChoice:
-    """Apply the rules in order; the first that separates the candidates decides and says why.
+    """Apply the rules in order, each narrowing the candidates; the reason names the last rule
+    that did, and a tie left after all of them goes to the file modified first.
 
     A photo in a reference folder is kept whenever the group has one; preferred folders come
     before every other rule."""
