@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pillow_heif
@@ -140,10 +142,14 @@ def test_vanished_and_unreadable_files(tmp_path: Path, monkeypatch: pytest.Monke
         decode_file(tmp_path / "gone.jpg")
     locked = write_jpeg(tmp_path / "locked.jpg", 1)
 
-    def refuse(self: Path) -> bytes:
-        raise PermissionError(13, "Permission denied", str(self))
+    real_open = os.open
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)  # tests run as root, who reads anything
+    def refuse(path: Path, *args: Any, **kwargs: Any) -> int:
+        if Path(path) == locked:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)  # tests run as root, who reads anything
     with pytest.raises(PermissionDeniedError, match="permission denied"):
         decode_file(locked)
 

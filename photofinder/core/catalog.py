@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
-from photofinder.core.catalog_schema import migrate
-from photofinder.core.errors import CatalogError
+from photofinder.core.catalog_schema import migrate, refuse_emptied_catalog
+from photofinder.core.locks import library_lock
+from photofinder.core.storage_errors import catalog_error
 
 FILE_COLUMNS = (
     "id, root_id, path, size, mtime_ns, content_hash, width, height, format, captured_at, "
@@ -81,25 +83,58 @@ def _neighbours_key(method: str, version: str) -> str:
     return f"neighbours_seq:{method}:{version}"
 
 
+def path_to_db(path: str) -> str | bytes:
+    """A path as the catalogue stores it: TEXT when it is valid UTF-8, else its OS bytes as
+    a BLOB (a name with undecodable bytes holds lone surrogates that SQLite cannot encode)."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path)
+    return path
+
+
+def path_from_db(value: object) -> str:
+    """A stored path back as the str the OS functions take (a BLOB through os.fsdecode)."""
+    return os.fsdecode(value) if isinstance(value, bytes) else str(value)
+
+
 def _file(row: tuple[object, ...]) -> FileRecord:
-    return FileRecord(*row)  # type: ignore[arg-type]
+    values = list(row)
+    values[2] = path_from_db(values[2])  # FILE_COLUMNS: path is the third
+    return FileRecord(*values)  # type: ignore[arg-type]
+
+
+def _is_under(path: str, folders: list[str]) -> bool:
+    return any(path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+               for folder in folders)
 
 
 class Catalog:
     """One SQLite connection; use one Catalog per thread (WAL lets readers run beside a writer)."""
 
     def __init__(self, path: Path) -> None:
+        """Open (creating or migrating under the folder's "catalog" lock, so that processes
+        starting together never race); an emptied catalogue where a library existed raises
+        CatalogDamagedError instead of becoming an empty library."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        try:
-            self._conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            self._conn.execute("PRAGMA foreign_keys=ON")
-            migrate(self._conn)
-        except sqlite3.DatabaseError as exc:
-            raise CatalogError(f"cannot open the catalogue {path}: {exc}") from exc
         self._in_tx = False
+        with library_lock(path.parent, "catalog"):
+            try:
+                self._conn = sqlite3.connect(path, isolation_level=None, timeout=30.0)
+            except sqlite3.Error as exc:
+                raise catalog_error(exc, path) from exc
+            try:
+                refuse_emptied_catalog(self._conn, path)
+                self._conn.execute("PRAGMA journal_mode=WAL")
+                self._conn.execute("PRAGMA synchronous=NORMAL")
+                self._conn.execute("PRAGMA foreign_keys=ON")
+                migrate(self._conn)
+            except BaseException as exc:
+                self._conn.close()
+                if isinstance(exc, sqlite3.Error):
+                    raise catalog_error(exc, path) from exc
+                raise
 
     def close(self) -> None:
         self._conn.close()
@@ -110,13 +145,20 @@ class Catalog:
         if self._in_tx:
             yield
             return
-        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise catalog_error(exc, self.path) from exc
         self._in_tx = True
         try:
             yield
             self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
+        except BaseException as exc:
+            if self._conn.in_transaction:  # SQLite rolls back by itself after some errors
+                with suppress(sqlite3.Error):  # the error that got us here is the one to show
+                    self._conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise catalog_error(exc, self.path) from exc
             raise
         finally:
             self._in_tx = False
@@ -127,22 +169,26 @@ class Catalog:
         self._conn.execute(
             "INSERT INTO roots(path, excluded, added_at) VALUES (?, ?, ?) "
             "ON CONFLICT(path) DO UPDATE SET excluded = excluded.excluded",
-            (text, int(excluded), time.time()),
+            (path_to_db(text), int(excluded), time.time()),
         )
-        row = self._conn.execute("SELECT id FROM roots WHERE path = ?", (text,)).fetchone()
+        row = self._conn.execute(
+            "SELECT id FROM roots WHERE path = ?", (path_to_db(text),)
+        ).fetchone()
         return Root(id=int(row[0]), path=text, excluded=excluded)
 
     def remove_root(self, path: Path) -> int:
         """Forget a root and every file catalogued under it; returns how many files went."""
-        text = str(path)
         with self.transaction():
-            row = self._conn.execute("SELECT id FROM roots WHERE path = ?", (text,)).fetchone()
+            row = self._conn.execute(
+                "SELECT id FROM roots WHERE path = ?", (path_to_db(str(path)),)
+            ).fetchone()
             if row is None:
                 return 0
             count = self._conn.execute(
                 "DELETE FROM files WHERE root_id = ?", (row[0],)
             ).rowcount
             self._conn.execute("DELETE FROM roots WHERE id = ?", (row[0],))
+            self._delete_skipped_under([str(path)])
             return int(count)
 
     def merge_root(self, inner_id: int, outer_id: int) -> None:
@@ -159,7 +205,7 @@ class Catalog:
             "LEFT JOIN files f ON f.root_id = r.id AND f.status = 'ok' "
             "GROUP BY r.id ORDER BY r.path"
         ).fetchall()
-        return [Root(int(i), str(p), bool(e), int(n)) for i, p, e, n in rows]
+        return [Root(int(i), path_from_db(p), bool(e), int(n)) for i, p, e, n in rows]
 
     # --- files -----------------------------------------------------------------------------
     def file_by_id(self, file_id: int) -> FileRecord | None:
@@ -170,7 +216,7 @@ class Catalog:
 
     def file_by_path(self, path: str) -> FileRecord | None:
         row = self._conn.execute(
-            f"SELECT {FILE_COLUMNS} FROM files WHERE path = ?", (path,)
+            f"SELECT {FILE_COLUMNS} FROM files WHERE path = ?", (path_to_db(path),)
         ).fetchone()
         return _file(row) if row else None
 
@@ -192,18 +238,19 @@ class Catalog:
         rows = self._conn.execute(
             "SELECT path, id, size, mtime_ns FROM files WHERE root_id = ?", (root_id,)
         )
-        return {str(p): (int(i), int(s), int(m)) for p, i, s, m in rows}
+        return {path_from_db(p): (int(i), int(s), int(m)) for p, i, s, m in rows}
 
     def upsert_seen(self, root_id: int, path: str, size: int, mtime_ns: int) -> int:
         """Record a new or changed file as pending (its old vectors and thumbnail dropped)."""
         with self.transaction():
-            row = self._conn.execute("SELECT id FROM files WHERE path = ?", (path,)).fetchone()
+            stored = path_to_db(path)
+            row = self._conn.execute("SELECT id FROM files WHERE path = ?", (stored,)).fetchone()
             now = time.time()
             if row is None:
                 cursor = self._conn.execute(
                     "INSERT INTO files(root_id, path, size, mtime_ns, status, updated_at) "
                     "VALUES (?, ?, ?, ?, 'pending', ?)",
-                    (root_id, path, size, mtime_ns, now),
+                    (root_id, stored, size, mtime_ns, now),
                 )
                 return int(cursor.lastrowid or 0)
             file_id = int(row[0])
@@ -221,7 +268,7 @@ class Catalog:
         self._conn.execute(
             "UPDATE files SET root_id = ?, path = ?, size = ?, mtime_ns = ?, updated_at = ? "
             "WHERE id = ?",
-            (root_id, path, size, mtime_ns, time.time(), file_id),
+            (root_id, path_to_db(path), size, mtime_ns, time.time(), file_id),
         )
 
     def delete_files(self, ids: Iterable[int]) -> None:
@@ -240,11 +287,27 @@ class Catalog:
             "INSERT OR REPLACE INTO thumbnails(file_id, jpeg) VALUES (?, ?)", (file_id, thumbnail)
         )
 
-    def mark_failed(self, file_id: int, reason: str) -> None:
+    def mark_failed(self, file_id: int, reason: str, transient: bool = False) -> None:
+        """Record a failed read; a transient one (permission, I/O) is retried on each update."""
         self._conn.execute(
-            "UPDATE files SET status = 'failed', error = ?, updated_at = ? WHERE id = ?",
-            (reason, time.time(), file_id),
+            "UPDATE files SET status = 'failed', error = ?, error_transient = ?, updated_at = ? "
+            "WHERE id = ?",
+            (reason, int(transient), time.time(), file_id),
         )
+
+    def requeue_failed(self, root_ids: list[int], everything: bool = False) -> int:
+        """Set the transient failures (or all of them) under these roots back to pending, so
+        the next run reads them again; returns how many."""
+        if not root_ids:
+            return 0
+        marks = ",".join("?" * len(root_ids))
+        cursor = self._conn.execute(
+            "UPDATE files SET status = 'pending', error = NULL, error_transient = 0, "
+            f"updated_at = ? WHERE status = 'failed' AND root_id IN ({marks}) "
+            "AND (? OR error_transient = 1)",
+            (time.time(), *root_ids, int(everything)),
+        )
+        return int(cursor.rowcount)
 
     def copy_photo(self, source_id: int, target_id: int) -> None:
         """An exact copy of a catalogued photo: reuse its metadata, thumbnail and vectors."""
@@ -377,7 +440,7 @@ class Catalog:
         rows = self._conn.execute(
             "SELECT path, COALESCE(error, '') FROM files WHERE status = 'failed' ORDER BY path"
         )
-        return [(str(p), str(e)) for p, e in rows]
+        return [(path_from_db(p), str(e)) for p, e in rows]
 
     def hash_groups(self) -> list[list[int]]:
         """Ids of files sharing a content hash (exact copies), groups of two or more."""
@@ -439,12 +502,38 @@ class Catalog:
             now = time.time()
             self._conn.executemany(
                 "INSERT INTO folder_errors(path, reason, seen_at) VALUES (?, ?, ?)",
-                [(p, r, now) for p, r in errors.items()],
+                [(path_to_db(p), r, now) for p, r in errors.items()],
             )
 
     def folder_errors(self) -> list[tuple[str, str]]:
         rows = self._conn.execute("SELECT path, reason FROM folder_errors ORDER BY path")
-        return [(str(p), str(r)) for p, r in rows]
+        return [(path_from_db(p), str(r)) for p, r in rows]
+
+    def set_skipped(self, entries: dict[str, str], under: list[str] | None = None) -> None:
+        """Replace the skipped links and special files (path -> reason) found below the
+        folders in `under` (everywhere when None) by `entries`."""
+        with self.transaction():
+            if under is None:
+                self._conn.execute("DELETE FROM skipped")
+            else:
+                self._delete_skipped_under(under)
+            now = time.time()
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO skipped(path, reason, seen_at) VALUES (?, ?, ?)",
+                [(path_to_db(p), r, now) for p, r in entries.items()],
+            )
+
+    def _delete_skipped_under(self, folders: list[str]) -> None:
+        stale = [
+            (stored,) for (stored,) in self._conn.execute("SELECT path FROM skipped")
+            if _is_under(path_from_db(stored), folders)
+        ]
+        self._conn.executemany("DELETE FROM skipped WHERE path = ?", stale)
+
+    def skipped(self) -> list[tuple[str, str]]:
+        """(path, reason) of each link or special file the last scans left out."""
+        rows = self._conn.execute("SELECT path, reason FROM skipped")
+        return sorted((path_from_db(p), str(r)) for p, r in rows)
 
     def get_setting(self, key: str) -> str | None:
         row = self._conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
-from photofinder.core.errors import NewerCatalogError
+from photofinder.core.backup import library_evidence
+from photofinder.core.errors import CatalogDamagedError, NewerCatalogError
 
 # Each entry upgrades the schema from version i to i + 1; never edit a released step, append one.
 MIGRATIONS: list[str] = [
@@ -86,27 +88,70 @@ MIGRATIONS: list[str] = [
     CREATE INDEX neighbours_by_a ON neighbours(a);
     CREATE INDEX neighbours_by_b ON neighbours(b);
     """,
+    # 5: failures that may go away (permission, I/O error, memory) are retried on each update;
+    # older rows are classed by their stored reason. Symbolic links and special files that a
+    # scan skipped, with the reason shown in `status` (paths that are not valid UTF-8 are
+    # stored as BLOBs of their OS bytes, in every path column).
+    """
+    ALTER TABLE files ADD COLUMN error_transient INTEGER NOT NULL DEFAULT 0;
+    UPDATE files SET error_transient = 1 WHERE status = 'failed' AND (
+        error LIKE 'permission denied%' OR error LIKE 'unreadable%'
+        OR error LIKE 'not enough memory%');
+    CREATE TABLE skipped (
+        path TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        seen_at REAL NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def migrate(conn: sqlite3.Connection) -> None:
-    """Bring the database up to SCHEMA_VERSION, one transaction per step; refuse newer ones."""
-    current = int(conn.execute("PRAGMA user_version").fetchone()[0])
+def _user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _refuse_newer(current: int) -> None:
     if current > SCHEMA_VERSION:
         raise NewerCatalogError(
             f"the catalogue was written by a newer PhotoFinder (schema {current}, this version "
             f"understands up to {SCHEMA_VERSION}); update PhotoFinder or use another data folder"
         )
-    for version in range(current, SCHEMA_VERSION):
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    """Bring the database up to SCHEMA_VERSION, one transaction per step; refuse newer ones.
+    Each step re-reads the version inside its write transaction, so two processes migrating
+    at once apply every step exactly once."""
+    current = _user_version(conn)
+    _refuse_newer(current)
+    while current < SCHEMA_VERSION:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in MIGRATIONS[version].split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version + 1}")
+            current = _user_version(conn)
+            _refuse_newer(current)
+            if current < SCHEMA_VERSION:
+                for statement in MIGRATIONS[current].split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                current += 1
+                conn.execute(f"PRAGMA user_version = {current}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
+
+
+def refuse_emptied_catalog(conn: sqlite3.Connection, path: Path) -> None:
+    """Raise CatalogDamagedError when the catalogue holds no schema (a zero-byte or emptied
+    file, or none at all) although its folder shows that a library existed there."""
+    if _user_version(conn) or conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()[0]:
+        return
+    evidence = library_evidence(path.parent)
+    if evidence is not None:
+        raise CatalogDamagedError(
+            f"the catalogue {path} is empty, but a library existed in this folder "
+            f"({evidence}): run `photofinder repair` to start it again with its folders"
+        )

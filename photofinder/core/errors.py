@@ -11,6 +11,7 @@ class PhotoReadError(PhotoFinderError):
     """A photo could not be read; `reason` is the short text stored in the catalogue."""
 
     reason = "unreadable"
+    transient = False  # True: the cause may go away (permission, I/O), so the file is retried
 
     def __init__(self, path: str, detail: str = "") -> None:
         self.path = path
@@ -49,6 +50,20 @@ class FileVanishedError(PhotoReadError):
 
 class PermissionDeniedError(PhotoReadError):
     reason = "permission denied"
+    transient = True
+
+
+class FileReadError(PhotoReadError):
+    """The operating system failed the read (I/O error, busy, too many open files)."""
+
+    reason = "unreadable"
+    transient = True
+
+
+class NotARegularFileError(PhotoReadError):
+    """A FIFO, socket, device or symbolic link where a photo file was expected; never read."""
+
+    reason = "not a regular file"
 
 
 class CatalogError(PhotoFinderError):
@@ -69,3 +84,23 @@ class MethodUnavailableError(PhotoFinderError):
 
 class EmptyLibraryError(PhotoFinderError):
     """A search or duplicate scan was asked of a library with nothing indexed."""
+
+
+class CatalogDamagedError(CatalogError):
+    """The catalogue is corrupt, or empty where a library existed; `photofinder repair` helps."""
+
+
+class CatalogUnavailableError(CatalogError):
+    """The catalogue cannot be written or read now: disk full, read-only, I/O error, locked."""
+
+
+class IndexSaveError(PhotoFinderError):
+    """A search index could not be saved; the previous file on disk is kept."""
+
+
+class StorageError(PhotoFinderError):
+    """A file PhotoFinder keeps could not be written (disk full, read-only, permission)."""
+
+
+class LibraryBusyError(PhotoFinderError):
+    """Another PhotoFinder process holds a lock this one needs."""

@@ -37,6 +37,7 @@ class Failed:
     file_id: int
     reason: str
     vanished: bool
+    transient: bool = False  # the reason may go away (permission, I/O error, memory): retry
 
 
 ReadOutcome = Decoded | SameContent | Failed
@@ -69,6 +70,8 @@ def read_one(file_id: int, path: str, context: ReadContext) -> ReadOutcome:
     except FileVanishedError as exc:
         return Failed(file_id, exc.full_reason, vanished=True)
     except PhotoReadError as exc:
-        return Failed(file_id, exc.full_reason, vanished=False)
+        return Failed(file_id, exc.full_reason, vanished=False, transient=exc.transient)
     except MemoryError:
-        return Failed(file_id, "not enough memory to decode this image", vanished=False)
+        return Failed(
+            file_id, "not enough memory to decode this image", vanished=False, transient=True
+        )

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
+import struct
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,14 +15,81 @@ import hnswlib
 import numpy as np
 import numpy.typing as npt
 
-from photofinder.core.atomic import atomic_write_bytes, atomic_write_with
+from photofinder.core.atomic import atomic_path, remove_stale_temps
 from photofinder.core.catalog import Catalog
+from photofinder.core.errors import IndexSaveError
+from photofinder.core.storage_errors import os_error_reason
 
 M = 16
 EF_CONSTRUCTION = 100
 EF_SEARCH = 64
-FORMAT = 1
+FORMAT = 2  # 2: the metadata holds the index file's size and BLAKE2b digest
 REBUILD_DELETED_FRACTION = 0.3
+STALE_TEMP_S = 600.0  # an unfinished save older than this was killed midway
+FREE_SPACE_SLACK = 256 * 1024
+
+# hnswlib 0.8 saveIndex: offsetLevel0, max_elements, cur_element_count, size_data_per_element,
+# label_offset, offsetData (size_t), maxlevel (int), enterpoint (uint32), maxM, maxM0, M
+# (size_t), mult (double), ef_construction (size_t); then cur_element_count level-0 records,
+# then per element a uint32 linkListSize and that many bytes of upper-level links.
+_HEADER = struct.Struct("<6QiI3QdQ")
+_LINK_SIZE = struct.Struct("<I")
+
+
+class CorruptIndexFileError(ValueError):
+    """An hnswlib file whose structure is not what saveIndex writes (short or damaged)."""
+
+
+def file_digest(path: Path) -> str:
+    """BLAKE2b of a file's content, hex."""
+    digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def check_index_file(path: Path, dim: int) -> None:
+    """Walk an hnswlib file as hnswlib's loadIndex does; raise CorruptIndexFileError unless
+    the header fits this dimension and the per-element link lists end exactly at the end."""
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        count, per_element, per_level, max_level = _read_header(handle.read(_HEADER.size), dim)
+        tail_start = _HEADER.size + count * per_element
+        if tail_start + 4 * count > size:
+            raise CorruptIndexFileError(f"{size} bytes, shorter than its {count} elements")
+        handle.seek(tail_start)
+        tail = handle.read()
+    _walk_link_lists(tail, count, per_level, max_level)
+
+
+def _read_header(header: bytes, dim: int) -> tuple[int, int, int, int]:
+    """(element count, bytes per level-0 record, bytes per upper level, top level)."""
+    if len(header) < _HEADER.size:
+        raise CorruptIndexFileError(f"{len(header)} bytes, shorter than the header")
+    (offset_level0, max_elements, count, per_element, label_offset, offset_data, max_level,
+     entry_point, max_m, max_m0, m, _mult, _ef) = _HEADER.unpack(header)
+    links_level0 = max_m0 * 4 + 4
+    expected = (0, links_level0, links_level0 + dim * 4, links_level0 + dim * 4 + 8)
+    if (offset_level0, offset_data, label_offset, per_element) != expected or (
+        count > max_elements or max_m != m
+        or (count and (entry_point >= count or max_level < 0))
+    ):  # an empty index has maxlevel -1 and no entry point
+        raise CorruptIndexFileError("the header does not describe this index")
+    return count, per_element, max_m * 4 + 4, max_level
+
+
+def _walk_link_lists(tail: bytes, count: int, per_level: int, max_level: int) -> None:
+    position = 0
+    for _ in range(count):
+        if position + 4 > len(tail):
+            raise CorruptIndexFileError("the link lists end early")
+        (length,) = _LINK_SIZE.unpack_from(tail, position)
+        if length % per_level or length // per_level > max_level:
+            raise CorruptIndexFileError("a link list has an impossible size")
+        position += 4 + length
+    if position != len(tail):
+        raise CorruptIndexFileError("the link lists do not end at the end of the file")
 
 
 @dataclass(frozen=True)
@@ -61,15 +131,22 @@ class VectorIndex:
     def open(self, catalog: Catalog) -> VectorIndex:
         """Load from disk if it matches, then sync with the catalogue (rebuild if needed)."""
         with self._lock:
+            remove_stale_temps(self.path.parent, STALE_TEMP_S)
             if not self._load():
                 self._reset(catalog)
             self.sync(catalog)
             return self
 
     def _load(self) -> bool:
+        """Load the saved file when its metadata matches and its size and digest prove it is
+        the file that was saved (hnswlib itself crashes on some damaged files)."""
         try:
             meta = json.loads(self.meta_path.read_text("utf-8"))
             if meta.get("format") != FORMAT or meta.get("dim") != self.key.dim:
+                return False
+            if self.path.stat().st_size != int(meta["size"]):
+                return False
+            if file_digest(self.path) != meta["blake2b"]:
                 return False
             index = hnswlib.Index(space="ip", dim=self.key.dim)
             index.load_index(str(self.path), max_elements=int(meta["capacity"]))
@@ -116,21 +193,56 @@ class VectorIndex:
                 self.synced_seq = latest
 
     def save(self) -> None:
-        """Write index and metadata atomically (index first; metadata names what it holds)."""
+        """Write index and metadata atomically, both written before either replaces the old
+        files. Raises IndexSaveError (the previous files kept) when the disk is full, read-only
+        or the write came out short."""
         with self._lock:
-            atomic_write_with(self.path, lambda tmp: self._index.save_index(str(tmp)))
-            meta = {
-                "format": FORMAT,
-                "method": self.key.method,
-                "version": self.key.version,
-                "dim": self.key.dim,
-                "capacity": self._index.get_max_elements(),
-                "count": self._index.element_count,
-                "deleted": self._deleted,
-                "synced_seq": self.synced_seq,
-            }
-            atomic_write_bytes(self.meta_path, json.dumps(meta, indent=1).encode())
+            try:
+                self._check_free_space()
+                with atomic_path(self.meta_path) as meta_tmp, atomic_path(self.path) as tmp:
+                    self._index.save_index(str(tmp))
+                    check_index_file(tmp, self.key.dim)
+                    meta_tmp.write_bytes(self._metadata(tmp))
+            except CorruptIndexFileError as exc:
+                raise self._save_error("the disk is full (or the write failed)") from exc
+            except OSError as exc:
+                raise self._save_error(os_error_reason(exc)) from exc
+            except RuntimeError as exc:  # hnswlib could not open the file
+                raise self._save_error(str(exc)) from exc
             self.dirty = False
+
+    def _metadata(self, saved: Path) -> bytes:
+        meta = {
+            "format": FORMAT,
+            "method": self.key.method,
+            "version": self.key.version,
+            "dim": self.key.dim,
+            "capacity": self._index.get_max_elements(),
+            "count": self._index.element_count,
+            "deleted": self._deleted,
+            "synced_seq": self.synced_seq,
+            "size": saved.stat().st_size,
+            "blake2b": file_digest(saved),
+        }
+        return json.dumps(meta, indent=1).encode()
+
+    def _check_free_space(self) -> None:
+        """Refuse before writing when the disk clearly cannot hold the file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        count = int(self._index.element_count)
+        per_element = (2 * M + 1) * 4 + self.key.dim * 4 + 8 + 4
+        upper_links = (M + 1) * 4 * count // (M - 1)
+        needed = _HEADER.size + count * per_element + upper_links + FREE_SPACE_SLACK
+        free = shutil.disk_usage(self.path.parent).free
+        if free < needed:
+            raise self._save_error(
+                f"the disk is full ({free // 1024} KB free, about {needed // 1024} KB needed)"
+            )
+
+    def _save_error(self, reason: str) -> IndexSaveError:
+        return IndexSaveError(
+            f"could not save the search index {self.path}: {reason}; the previous index is kept"
+        )
 
     # --- edits and queries -------------------------------------------------------------------
     def add(self, ids: npt.NDArray[np.int64], vectors: npt.NDArray[np.float32]) -> None:
@@ -140,8 +252,9 @@ class VectorIndex:
             needed = self._index.element_count + len(ids)
             if needed > self._index.get_max_elements():
                 self._index.resize_index(max(needed, int(self._index.get_max_elements() * 1.5)))
-            threads = -1 if len(ids) >= 1000 else 1  # bulk (re)builds use every core
-            self._index.add_items(np.ascontiguousarray(vectors, np.float32), ids, threads)
+            # One thread: a parallel build links neighbours in a different order each time, so
+            # two rebuilds of one library would find different candidate pairs.
+            self._index.add_items(np.ascontiguousarray(vectors, np.float32), ids, 1)
             self._live.update(int(i) for i in ids)
             self.dirty = True
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import argparse
 import gc
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
+from photofinder.core.errors import PhotoFinderError
+from photofinder.core.paths import resolve_paths
+from photofinder.core.storage_errors import user_facing_error
 from photofinder.gui import chrome
 from photofinder.gui.main_window import MainWindow
 
@@ -33,13 +37,26 @@ def make_application(argv: Sequence[str]) -> QApplication:
     return app
 
 
+def show_start_error(message: str) -> None:
+    """Say in a dialog why the library could not be opened (a damaged catalogue, a full
+    disk) and what to do, instead of a crash."""
+    QMessageBox.critical(None, APP_NAME, f"PhotoFinder cannot open the library.\n\n{message}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv if argv is None else argv)
     parser = argparse.ArgumentParser(prog="photofinder-gui", description="PhotoFinder desktop app")
     parser.add_argument("--data-dir", type=Path, default=None, help="library folder (tests)")
     options, qt_args = parser.parse_known_args(args[1:])
     app = make_application([args[0], *qt_args])
-    window = MainWindow(options.data_dir)
+    try:
+        window = MainWindow(options.data_dir)
+    except (PhotoFinderError, sqlite3.Error, OSError) as exc:
+        error = user_facing_error(exc, resolve_paths(options.data_dir).catalog)
+        if error is None:
+            raise
+        show_start_error(str(error))
+        return 1
     window.show()
     code = app.exec()
     del window
