@@ -5,6 +5,7 @@ whose layout matches another's turned or mirrored (photofinder.core.layout_hash)
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 from PIL import Image
@@ -24,9 +25,10 @@ def ordered(a: int, b: int) -> Pair:
     return (a, b) if a < b else (b, a)
 
 
-def exact_pairs(catalog: Catalog) -> dict[Pair, float]:
+def exact_pairs(copies: Iterable[Sequence[int]]) -> dict[Pair, float]:
+    """Byte-identical files as pairs: each group of copies linked to its first member."""
     pairs: dict[Pair, float] = {}
-    for group in catalog.hash_groups():
+    for group in copies:
         for other in group[1:]:
             pairs[ordered(group[0], other)] = 1.0
     return pairs

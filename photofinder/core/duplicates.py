@@ -22,6 +22,7 @@ from photofinder.core.candidates import (
 from photofinder.core.catalog import Catalog, FileRecord
 from photofinder.core.imageio import RAW_SUFFIXES
 from photofinder.core.keepers import DEFAULT_RULES, KeeperChoice, suggest_keeper
+from photofinder.core.presence import PresentFiles
 from photofinder.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from photofinder.core.vector_index import VectorIndex
 
@@ -94,13 +95,14 @@ def star_groups(
     neighbours, and so on. A group never grows through a neighbour of a neighbour, so a
     series of close pairs cannot chain unrelated photos together. `looser` links (similar
     shots) come second: they add photos to the groups of `pairs` through their centres and
-    group the rest, so the groups of `pairs` stay whole."""
+    group the rest, so the groups of `pairs` stay whole. The groups depend on the pairs and
+    their scores, not on the order they come in: ties go to the smaller photo number."""
     groups = _stars(pairs)
     if not looser:
         return groups
     assigned = {member for members, _ in groups for member in members}
     group_of_centre = {members[0]: number for number, (members, _) in enumerate(groups)}
-    for (a, b), score in sorted(looser.items(), key=lambda item: -item[1]):
+    for (a, b), score in sorted(looser.items(), key=lambda item: (-item[1], item[0])):
         for centre, other in ((a, b), (b, a)):
             if centre in group_of_centre and other not in assigned:
                 members, weakest = groups[group_of_centre[centre]]
@@ -123,7 +125,7 @@ def _stars(pairs: dict[Pair, float]) -> list[tuple[list[int], float]]:
         negative_degree, centre = heapq.heappop(heap)
         if centre in assigned:
             continue
-        members = [m for m in links[centre] if m not in assigned]
+        members = sorted(m for m in links[centre] if m not in assigned)
         if len(members) != -negative_degree:  # neighbours were taken since: re-queue
             if members:
                 heapq.heappush(heap, (-len(members), centre))
@@ -149,24 +151,12 @@ def find_duplicates(
     Checking the candidates reports progress and stops between chunks when cancelled
     (raising `Cancelled`).
 
-    `confirm` checks near-duplicate candidates geometrically (without it the `accept`
-    similarity decides); `dismissed` returns the content-hash pairs the user marked as not
-    duplicates, which never group again."""
-    pairs = exact_pairs(catalog)
-    exact = set(pairs)
-    turned: dict[Pair, float] = {}
-    if strictness is not Strictness.EXACT:
-        limits = THRESHOLDS[strictness]
-        candidates = neighbour_pairs(index, catalog, limits.candidate)
-        pairs.update({p: s for p, s in candidates.items() if p not in pairs})
-        turned = {p: s for p, s in turned_pairs(catalog).items() if p not in pairs}
-        pairs.update(turned)
-    records = catalog.files_by_ids({i for pair in pairs for i in pair})
-    pairs = {
-        p: s for p, s in pairs.items()
-        if p[0] in records and p[1] in records
-        and not raw_jpeg_siblings(records[p[0]], records[p[1]])
-    }
+    Only photos that are regular files at their paths now take part (a catalogued photo of
+    a folder not found, or a link, never does), and the groups depend on the photos alone,
+    not on the order they were catalogued in. `confirm` checks near-duplicate candidates
+    geometrically (without it the `accept` similarity decides); `dismissed` returns the
+    content-hash pairs the user marked as not duplicates, which never group again."""
+    records, pairs, exact, turned = _candidates(index, catalog, strictness)
     not_duplicates: set[Pair] = set()
     if dismissed is not None:
         hash_of = {p: _hash_pair(records[p[0]], records[p[1]]) for p in pairs}
@@ -181,7 +171,7 @@ def find_duplicates(
         if confirm is not None:
             check = partial(_check_in_chunks, confirm=confirm, records=records,
                             progress=progress, cancel=cancel)
-        same, looser = _confirmed(pairs, limits, check, exact, set(turned))
+        same, looser = _confirmed(pairs, limits, check, exact, turned)
         if check is not None and limits.checked:
             # Every pair was checked (or is an exact copy); the user's "not a duplicate" counts.
             verdicts = {p: p in same for p in pairs} | dict.fromkeys(not_duplicates, False)
@@ -194,6 +184,55 @@ def find_duplicates(
         groups.append(DuplicateGroup(members, weakest, keeper))
     groups.sort(key=lambda g: (-g.reclaimable_bytes, g.paths[0]))
     return groups
+
+
+def _candidates(
+    index: VectorIndex, catalog: Catalog, strictness: Strictness
+) -> tuple[dict[int, FileRecord], dict[Pair, float], set[Pair], set[Pair]]:
+    """(records, candidate pairs, exact pairs, turned pairs) of the photos present now, each
+    photo numbered by content (`content_order`) instead of by its catalogue id, pairs sorted:
+    what follows breaks its ties by these numbers, so the groups are a function of the photos.
+    A RAW file and its JPEG are never a pair."""
+    copies = catalog.hash_groups()
+    close: dict[Pair, float] = {}
+    turned: dict[Pair, float] = {}
+    if strictness is not Strictness.EXACT:
+        close = neighbour_pairs(index, catalog, THRESHOLDS[strictness].candidate)
+        turned = turned_pairs(catalog)
+    wanted = {i for group in copies for i in group} | _ids_in(close) | _ids_in(turned)
+    present = PresentFiles()
+    found = catalog.files_by_ids(sorted(wanted))
+    number = content_order([r for r in found.values() if present(r.path)])
+    records = {number[i]: r for i, r in found.items() if i in number}
+    pairs = exact_pairs(sorted(number[i] for i in group if i in number) for group in copies)
+    exact = set(pairs)
+    pairs |= {p: s for p, s in _renumbered(close, number).items() if p not in pairs}
+    turned = {p: s for p, s in _renumbered(turned, number).items() if p not in pairs}
+    pairs |= turned
+    pairs = {
+        p: pairs[p] for p in sorted(pairs)
+        if not raw_jpeg_siblings(records[p[0]], records[p[1]])
+    }
+    return records, pairs, exact, set(turned)
+
+
+def content_order(records: Iterable[FileRecord]) -> dict[int, int]:
+    """Catalogue id -> place in (content hash, path) order. Ids follow the order files were
+    first seen, which differs between two libraries of the same folder."""
+    ranked = sorted(records, key=lambda r: (r.content_hash or "", r.path, r.id))
+    return {record.id: place for place, record in enumerate(ranked)}
+
+
+def _ids_in(pairs: dict[Pair, float]) -> set[int]:
+    return {i for pair in pairs for i in pair}
+
+
+def _renumbered(pairs: dict[Pair, float], number: dict[int, int]) -> dict[Pair, float]:
+    """`pairs` between numbered photos, in their numbers."""
+    return {
+        ordered(number[a], number[b]): score for (a, b), score in pairs.items()
+        if a in number and b in number
+    }
 
 
 def _hash_pair(a: FileRecord, b: FileRecord) -> tuple[str, str]:
@@ -230,7 +269,7 @@ def consistent_groups(
     first GROUP_SAMPLE members, the centre first, so all pairs of a group of up to 13 and a
     bounded number in larger ones (`verdicts` holds those known, `check` gives the rest),
     then the member most contradicted by the others leaves, while one is (CONTRADICTED; on a
-    tie the later-catalogued photo). Another shot passes against one photo now and then (a
+    tie the one with the larger number). Another shot passes against one photo now and then (a
     smile is a small change) but rarely against all of its copies. Members that left are
     grouped again among themselves, the same way."""
     pending = [same]

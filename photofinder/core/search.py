@@ -1,4 +1,4 @@
-"""Top-K similar photos for query vectors, mapped back to catalogue files."""
+"""Top-K similar photos for query vectors, mapped back to catalogue files that are there now."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from photofinder.core.catalog import Catalog
+from photofinder.core.catalog import Catalog, FileRecord
+from photofinder.core.presence import PresentFiles
 from photofinder.core.vector_index import VectorIndex
 
 
@@ -25,18 +26,33 @@ def search_vectors(
     k: int,
     exclude: list[int | None] | None = None,
 ) -> list[list[SearchHit]]:
-    """Best-first hits per query row; `exclude[i]` drops that file id (the query itself)."""
+    """Best-first hits per query row; `exclude[i]` drops that file id (the query itself).
+    A catalogued photo that is not a regular file at its path now (its folder was renamed or
+    unplugged, it was deleted, it is a link) is never a hit; the index is asked for more
+    neighbours until each row has `k` hits or the index has no more."""
     if len(vectors) == 0:
         return []
-    labels, scores = index.query(vectors, k + 1)
-    records = catalog.files_by_ids({int(x) for x in labels.ravel()})
-    results: list[list[SearchHit]] = []
-    for row, (row_labels, row_scores) in enumerate(zip(labels, scores, strict=True)):
-        skip = exclude[row] if exclude else None
-        hits = [
-            SearchHit(int(label), records[int(label)].path, float(score))
-            for label, score in zip(row_labels, row_scores, strict=True)
-            if int(label) != skip and int(label) in records
-        ]
-        results.append(hits[:k])
+    present = PresentFiles()
+    results: list[list[SearchHit]] = [[] for _ in range(len(vectors))]
+    rows = list(range(len(vectors)))
+    depth = k + 1
+    while rows:
+        labels, scores = index.query(vectors[rows], depth)
+        records = catalog.files_by_ids({int(x) for x in labels.ravel()})
+        short = []
+        for row, row_labels, row_scores in zip(rows, labels, scores, strict=True):
+            skip = exclude[row] if exclude else None
+            hits = [
+                SearchHit(int(label), records[int(label)].path, float(score))
+                for label, score in zip(row_labels, row_scores, strict=True)
+                if int(label) != skip and _is_hit(records.get(int(label)), present)
+            ]
+            results[row] = hits[:k]
+            if len(hits) < k and len(row_labels) < len(index):
+                short.append(row)
+        rows, depth = short, depth * 2
     return results
+
+
+def _is_hit(record: FileRecord | None, present: PresentFiles) -> bool:
+    return record is not None and present(record.path)
