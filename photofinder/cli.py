@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import sqlite3
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TextIO
 
 from photofinder import __version__
-from photofinder.core.devices import DEVICE_CHOICES
+from photofinder.core.devices import DEVICE_CHOICES, resolve_device
 from photofinder.core.duplicates import DEFAULT_STRICTNESS, Strictness
 from photofinder.core.embedders import (
     DEFAULT_METHOD,
@@ -24,6 +26,8 @@ from photofinder.core.keepers import human_size
 from photofinder.core.library import Library
 from photofinder.core.paths import resolve_paths
 from photofinder.core.progress import Progress
+from photofinder.core.repair import repair_library
+from photofinder.core.storage_errors import user_facing_error
 from photofinder.core.weights import import_weights, models_dir
 from photofinder.terminal import ProgressBar
 
@@ -36,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="photofinder", description="Find similar photos and duplicates, offline.")
     parser.add_argument("--version", action="version", version=f"photofinder {__version__}")
-    parser.add_argument("--data-dir", type=Path, help="catalogue and index folder "
+    parser.add_argument("--data-dir", type=_data_dir, help="catalogue and index folder "
                         "(default: $PHOTOFINDER_DATA_DIR, else the platform's user data folder)")
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
                         help="where models run (default: auto = CUDA, then MPS, then CPU)")
@@ -45,7 +49,20 @@ def build_parser() -> argparse.ArgumentParser:
     index = commands.add_parser("index", help="watch folders and bring the index up to date")
     index.add_argument("paths", nargs="*", type=Path, help="folders to add (none: update all)")
     index.add_argument("--method", default=DEFAULT_METHOD)
+    index.add_argument("--retry-failed", action="store_true",
+                       help="read again every photo that failed before (those that failed for "
+                       "a reason that may go away, such as permission denied, always are)")
     index.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    folders = commands.add_parser("folders", help="watched folders and their state")
+    folder_commands = folders.add_subparsers(dest="folders_command", parser_class=_Parser)
+    folders.add_argument("--json", action="store_true")
+    folder_remove = folder_commands.add_parser(
+        "remove", help="stop watching a folder and forget its photos (the files stay)")
+    folder_remove.add_argument("path", type=Path)
+    folder_exclude = folder_commands.add_parser(
+        "exclude", help="skip a folder inside a watched one")
+    folder_exclude.add_argument("path", type=Path)
 
     search = commands.add_parser("search", help="photos similar to the given images")
     search.add_argument("images", nargs="+", type=Path)
@@ -67,6 +84,10 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="indexed, pending and failed photos")
     status.add_argument("--method", default=DEFAULT_METHOD)
     status.add_argument("--json", action="store_true")
+
+    repair = commands.add_parser(
+        "repair", help="check the catalogue; rebuild a damaged one from what can be read")
+    repair.add_argument("--json", action="store_true")
 
     methods = commands.add_parser("methods", help="the embedding methods and their state")
     methods.add_argument("--json", action="store_true")
@@ -109,6 +130,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _data_dir(text: str) -> Path:
+    """--data-dir: a folder (made when missing); never empty, never a file."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("is empty: give the folder for the catalogue and index")
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{path} is a file, not a folder")
+    return path
+
+
 def _emit(payload: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(payload, indent=2) + "\n")
 
@@ -121,7 +152,16 @@ def cmd_index(args: argparse.Namespace, library: Library) -> int:
     if not library.roots():
         raise PhotoFinderError("no folders to index: give one, e.g. `photofinder index ~/Pictures`")
     bar = ProgressBar(sys.stderr)
-    report = library.update(progress=bar.update if bar.enabled else lambda _p: None)
+    told: list[bool] = []
+
+    def progress(p: Progress) -> None:
+        if p.stage == "waiting" and not told:
+            told.append(True)
+            sys.stderr.write(f"photofinder: waiting: {p.message}\n")
+        elif bar.enabled:
+            bar.update(p)
+
+    report = library.update(progress=progress, retry_failed=args.retry_failed)
     bar.finish()
     if args.json:
         _emit({"method": library.info.name, **{k: v for k, v in vars(report).items()},
@@ -131,6 +171,9 @@ def cmd_index(args: argparse.Namespace, library: Library) -> int:
           f"{report.moved} moved, {report.deleted} removed; {report.embedded} embedded, "
           f"{report.copied} exact copies reused, {report.failed} failed "
           f"in {report.elapsed_s:.1f} s")
+    for old_root in report.retired_roots:
+        print(f"  folder {old_root} was renamed or moved: its photos were found in a new "
+              "folder and keep their place in the library")
     for path, reason in report.failures[:20]:
         print(f"  failed: {path}: {reason}")
     if len(report.failures) > 20:
@@ -192,6 +235,7 @@ def cmd_status(args: argparse.Namespace, library: Library) -> int:
                "pending": counts.pending, "failed_count": counts.failed,
                "failed": [{"path": p, "reason": r} for p, r in status.failed],
                "folder_errors": [{"path": p, "reason": r} for p, r in status.folder_errors],
+               "skipped": [{"path": p, "reason": r} for p, r in status.skipped],
                "roots": [{"path": r.path, "excluded": r.excluded, "photos": r.photo_count}
                          for r in status.roots]})
         return 0
@@ -204,6 +248,62 @@ def cmd_status(args: argparse.Namespace, library: Library) -> int:
         print(f"  folder problem: {path}: {reason}")
     for path, reason in status.failed:
         print(f"  failed: {path}: {reason}")
+    for path, reason in status.skipped:
+        print(f"  skipped: {path}: {reason}")
+    return 0
+
+
+def cmd_folders(args: argparse.Namespace, library: Library) -> int:
+    if args.folders_command == "remove":
+        removed = library.remove_root(args.path)
+        print(f"stopped watching {args.path.expanduser().absolute()}: {removed} photo records "
+              "forgotten (the files are untouched)")
+        return 0
+    if args.folders_command == "exclude":
+        root = library.exclude_folder(args.path)
+        print(f"excluded {root.path}; run `photofinder index` to forget what was indexed there")
+        return 0
+    folders = library.folders()
+    if args.json:
+        _emit({"folders": [{"path": f.root.path, "state": f.state, "photos": f.root.photo_count}
+                           for f in folders]})
+        return 0
+    if not folders:
+        print("no folders yet: add one with `photofinder index FOLDER`")
+    for folder in folders:
+        count = "" if folder.root.excluded else f", {folder.root.photo_count} photos"
+        print(f"{folder.root.path} ({folder.state}{count})")
+    return 0
+
+
+def cmd_repair(args: argparse.Namespace) -> int:
+    report = repair_library(resolve_paths(args.data_dir))
+    if args.json:
+        _emit({"catalog": str(report.catalog), "healthy": report.healthy,
+               "problems": report.problems,
+               "damaged_copy": str(report.damaged_copy) if report.damaged_copy else None,
+               "tables": [vars(t) for t in report.tables],
+               "roots_restored": report.roots_restored, "requeued": report.requeued,
+               "indexes_removed": report.indexes_removed})
+        return 0
+    if report.healthy:
+        print(f"the catalogue {report.catalog} is healthy (integrity check: ok)")
+        return 0
+    print(f"the catalogue {report.catalog} was damaged: {report.problems[0]}"
+          + (f" (and {len(report.problems) - 1} more problems)" if len(report.problems) > 1
+             else ""))
+    for table in report.tables:
+        lost = table.unreadable + table.rejected
+        if table.recovered or lost:
+            print(f"  {table.name}: {table.recovered} rows recovered"
+                  + (f", {lost} lost" if lost else ""))
+    if report.roots_restored:
+        print(f"  {report.roots_restored} watched folders restored from roots.json")
+    if report.requeued:
+        print(f"  {report.requeued} photos lost their thumbnail and will be read again")
+    if report.damaged_copy:
+        print(f"  the damaged file is kept as {report.damaged_copy}")
+    print("  run `photofinder index` to read again what was lost and rebuild the search index")
     return 0
 
 
@@ -318,12 +418,23 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"index": cmd_index, "search": cmd_search, "duplicates": cmd_duplicates,
-            "status": cmd_status}
+            "status": cmd_status, "folders": cmd_folders}
+
+
+def _keep_any_file_name(*streams: TextIO) -> None:
+    """Print file names that are not valid text (Linux allows any bytes) as they are, instead
+    of failing on them."""
+    for stream in streams:
+        if isinstance(stream, io.TextIOWrapper) and stream.errors == "strict":
+            stream.reconfigure(errors="surrogateescape")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _keep_any_file_name(sys.stdout, sys.stderr)
     try:
+        if args.device in ("cuda", "mps"):
+            resolve_device(args.device)  # asked for explicitly: it must be there
         if args.command == "methods":
             return cmd_methods(args)
         if args.command == "models":
@@ -332,10 +443,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_compare(args)
         if args.command == "train":
             return cmd_train(args)
-        with Library(args.data_dir, method=args.method, device=args.device) as library:
-            return COMMANDS[args.command](args, library)
+        if args.command == "repair":
+            return cmd_repair(args)
+        method = getattr(args, "method", DEFAULT_METHOD)
+        library = Library(args.data_dir, method=method, device=args.device)
+        with library:
+            code = COMMANDS[args.command](args, library)
+        for warning in library.warnings:
+            sys.stderr.write(f"photofinder: warning: {warning}\n")
+        return code
     except PhotoFinderError as exc:
         sys.stderr.write(f"photofinder: {exc}\n")
+        return 1
+    except (sqlite3.Error, OSError) as exc:  # a damaged catalogue or a full disk: one line
+        error = user_facing_error(exc, resolve_paths(args.data_dir).catalog)
+        if error is None:
+            raise
+        sys.stderr.write(f"photofinder: {error}\n")
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("photofinder: interrupted; progress so far is saved\n")

@@ -38,9 +38,8 @@ class FreedesktopTrash:
             counter += 1
             name = f"{source.stem} {counter}{source.suffix}"
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S")
-        self.info(name).write_text(
-            f"[Trash Info]\nPath={quote(os.path.abspath(path))}\nDeletionDate={stamp}\n"
-        )
+        quoted = quote(os.fsencode(os.path.abspath(path)))  # as send2trash: the OS bytes
+        self.info(name).write_text(f"[Trash Info]\nPath={quoted}\nDeletionDate={stamp}\n")
         os.rename(path, self.root / "files" / name)
 
     def info(self, name: str) -> Path:
@@ -183,3 +182,41 @@ def test_other_platforms_say_undo_is_unavailable(tmp_path: Path) -> None:
     assert not undo_supported("win32")
     with pytest.raises(TrashError, match="not available"):
         restore_file(tmp_path / "a.jpg", platform="win32")
+
+
+def test_restore_never_overwrites_a_file_created_meanwhile(
+    library: Library, tmp_path: Path, fake_trash: FreedesktopTrash,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A file that appears at the original path after the check, before the move, stays."""
+    paths = indexed_library(library, tmp_path / "photos")
+    report = trash_files(library, [file_id(library, paths[0])])
+    import photofinder.core.trash as trash_module
+
+    find = trash_module._freedesktop_trashed
+
+    def find_then_race(original: Path) -> tuple[Path, Path]:
+        found = find(original)
+        original.write_bytes(b"made by the user meanwhile")
+        return found
+
+    monkeypatch.setattr(trash_module, "_freedesktop_trashed", find_then_race)
+    restored = restore_files(report.trashed)
+    assert restored.restored == [] and "already there" in restored.failed[0][1]
+    assert paths[0].read_bytes() == b"made by the user meanwhile"
+    assert fake_trash.names() == ["p 0.jpg"]  # still in the trash, nothing lost
+
+
+def test_restore_a_name_that_is_not_utf8(
+    library: Library, tmp_path: Path, fake_trash: FreedesktopTrash
+) -> None:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    odd = Path(os.fsdecode(bytes(folder) + b"/caf\xe9.jpg"))
+    Image.new("RGB", (40, 30), (5, 100, 200)).save(odd, "JPEG")
+    library.add_roots([folder])
+    library.update()
+    report = trash_files(library, [file_id(library, odd)])
+    assert not odd.exists() and [t.path for t in report.trashed] == [odd]
+    assert restore_files(report.trashed).restored == [odd]
+    assert odd.exists()

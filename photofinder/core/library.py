@@ -6,6 +6,7 @@ connection, so a search can run while another thread indexes."""
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from photofinder.core.backup import write_roots_backup
 from photofinder.core.candidates import record_neighbours
 from photofinder.core.catalog import Catalog, FileRecord, Root, StatusCounts
 from photofinder.core.duplicates import DEFAULT_STRICTNESS, DuplicateGroup, Strictness
@@ -21,8 +23,14 @@ from photofinder.core.embedders import DEFAULT_METHOD, load_embedder, method_inf
 from photofinder.core.embedders.base import Embedder, MethodInfo, embed_images
 from photofinder.core.embedders.codebook import sample_photos
 from photofinder.core.embedders.spec import FIT_SAMPLE
-from photofinder.core.errors import EmptyLibraryError, PhotoReadError
+from photofinder.core.errors import (
+    EmptyLibraryError,
+    IndexSaveError,
+    PhotoFinderError,
+    PhotoReadError,
+)
 from photofinder.core.imageio import DecodedPhoto, decode_bytes, decode_file
+from photofinder.core.locks import library_lock
 from photofinder.core.paths import AppPaths, resolve_paths
 from photofinder.core.pipeline import Indexer, IndexReport
 from photofinder.core.progress import (
@@ -36,6 +44,20 @@ from photofinder.core.search import SearchHit, search_vectors
 from photofinder.core.vector_index import IndexKey, VectorIndex
 from photofinder.core.weights import models_dir
 
+WAITING_MESSAGE = "another PhotoFinder window or command is updating this library"
+
+
+@dataclass(frozen=True)
+class WatchedFolder:
+    root: Root
+    state: str  # "watched", "excluded" or "not found"
+
+
+def folder_state(root: Root) -> str:
+    if root.excluded:
+        return "excluded"
+    return "watched" if Path(root.path).is_dir() else "not found"
+
 
 @dataclass(frozen=True)
 class LibraryStatus:
@@ -44,6 +66,7 @@ class LibraryStatus:
     failed: list[tuple[str, str]]
     folder_errors: list[tuple[str, str]]
     roots: list[Root]
+    skipped: list[tuple[str, str]]  # links and special files never read, with the reason
 
 
 class Library:
@@ -62,6 +85,8 @@ class Library:
         self._lock = threading.RLock()  # `index` opens this thread's catalogue under it
         self._embedder: Embedder | None = None
         self._index: VectorIndex | None = None
+        self.save_error: str | None = None  # why the last close could not save the index
+        self._run_warnings: list[str] = []  # from index runs, e.g. an index save that failed
         self.catalog  # noqa: B018 - open (and migrate) the catalogue now: fail early
 
     # --- shared resources --------------------------------------------------------------------
@@ -104,14 +129,31 @@ class Library:
         return self._embedder is not None
 
     def close(self) -> None:
+        """Save the index if it changed, back up the folder list, close every connection.
+        Never raises for a failed save (the index is a cache of the catalogue, caught up on
+        the next open): `save_error` holds the one-line reason instead."""
         with self._lock:
+            self.save_error = None
             if self._index is not None and self._index.dirty:
-                self._index.save()
+                try:
+                    self._index.save()
+                except IndexSaveError as exc:
+                    self.save_error = str(exc)
+            own: Catalog | None = getattr(self._local, "catalog", None)
+            if own is not None:
+                with contextlib.suppress(sqlite3.Error, OSError):  # a backup: best effort
+                    write_roots_backup(self.paths.data_dir, own.roots())
             for catalog in self._catalogs:
                 with contextlib.suppress(Exception):  # a connection of a finished thread
                     catalog.close()
             self._catalogs.clear()
             self._local = threading.local()
+
+    @property
+    def warnings(self) -> list[str]:
+        """What went wrong without stopping anything (once each): index saves that failed."""
+        found = [*self._run_warnings, *([self.save_error] if self.save_error else [])]
+        return list(dict.fromkeys(found))
 
     def __enter__(self) -> Library:
         return self
@@ -136,29 +178,73 @@ class Library:
                 if Path(inner.path).is_relative_to(path):
                     self.catalog.merge_root(inner.id, root.id)
             added.append(root)
+        self._back_up_roots()
         return added
 
     def exclude_folder(self, folder: Path) -> Root:
-        return self.catalog.add_root(Path(folder).expanduser().resolve(), excluded=True)
+        root = self.catalog.add_root(Path(folder).expanduser().resolve(), excluded=True)
+        self._back_up_roots()
+        return root
+
+    def _back_up_roots(self) -> None:
+        """roots.json beside the catalogue, for `photofinder repair` (best effort)."""
+        with contextlib.suppress(sqlite3.Error, OSError):
+            write_roots_backup(self.paths.data_dir, self.catalog.roots())
 
     def remove_root(self, folder: Path) -> int:
-        removed = self.catalog.remove_root(Path(folder).expanduser().resolve())
+        """Stop watching a folder (or stop excluding it) and forget its photos' records; the
+        files themselves are not touched. Returns how many records went."""
+        path = Path(folder).expanduser().absolute()
+        known = {r.path for r in self.catalog.roots()}
+        candidates = [str(path), str(path.resolve())]
+        chosen = next((c for c in candidates if c in known), None)
+        if chosen is None:
+            raise PhotoFinderError(
+                f"not a watched or excluded folder: {path} (see `photofinder folders`)")
+        removed = self.catalog.remove_root(Path(chosen))
+        self._back_up_roots()
         self.index.sync(self.catalog)
         return removed
 
     def roots(self) -> list[Root]:
         return self.catalog.roots()
 
+    def folders(self) -> list[WatchedFolder]:
+        """Every watched and excluded folder with its state right now."""
+        return [WatchedFolder(root, folder_state(root)) for root in self.catalog.roots()]
+
     def update(
-        self, progress: ProgressCallback = ignore_progress, cancel: CancelToken | None = None
+        self,
+        progress: ProgressCallback = ignore_progress,
+        cancel: CancelToken | None = None,
+        retry_failed: bool = False,
     ) -> IndexReport:
-        """Scan every watched folder and bring catalogue and index up to date."""
+        """Scan every watched folder and bring catalogue and index up to date. One update runs
+        at a time per library, across processes: another one waits (reporting "waiting").
+        Failures whose reason may have gone away are tried again (`retry_failed`: all)."""
+        token = cancel or CancelToken()
+
+        def waiting() -> None:
+            progress(Progress("waiting", 0, 0, message=WAITING_MESSAGE))
+
         try:
-            self._fit_if_needed(progress, cancel)
+            with library_lock(self.paths.data_dir, "update", token.checkpoint, waiting):
+                return self._update_locked(progress, token, retry_failed)
         except Cancelled:
             return IndexReport(cancelled=True)
+
+    def _update_locked(
+        self, progress: ProgressCallback, cancel: CancelToken, retry_failed: bool
+    ) -> IndexReport:
+        self._fit_if_needed(progress, cancel)
+        roots = self.catalog.roots()
+        self.catalog.requeue_failed([r.id for r in roots if not r.excluded], retry_failed)
+        self.index.sync(self.catalog)  # another process may have changed the catalogue
         indexer = Indexer(self.catalog, self.index, self.info, self.embedder, progress, cancel)
-        report = indexer.run(self.catalog.roots())
+        report = indexer.run(roots)
+        self._run_warnings.extend(report.warnings)
+        if report.retired_roots:
+            self._back_up_roots()
         if not report.cancelled:
             try:
                 record_neighbours(self.index, self.catalog, progress, cancel)
@@ -322,4 +408,5 @@ class Library:
             failed=catalog.failed_files(),
             folder_errors=catalog.folder_errors(),
             roots=catalog.roots(),
+            skipped=catalog.skipped(),
         )

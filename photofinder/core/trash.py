@@ -9,9 +9,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
-from photofinder.core.errors import PhotoFinderError
+from photofinder.core.errors import IndexSaveError, PhotoFinderError
+from photofinder.core.trash_guard import why_not_trashable
 
 if TYPE_CHECKING:
     from photofinder.core.library import Library
@@ -31,10 +32,19 @@ class TrashedFile:
     size: int
 
 
+@dataclass(frozen=True)
+class CleanupGroup:
+    """One reviewed duplicate group: the photo to keep and the ones marked for the trash."""
+
+    keep: int
+    remove: Sequence[int]
+
+
 @dataclass
 class TrashReport:
     trashed: list[TrashedFile] = field(default_factory=list)
     failed: list[tuple[Path, str]] = field(default_factory=list)
+    warning: str | None = None
 
     @property
     def freed_bytes(self) -> int:
@@ -55,16 +65,19 @@ def _send2trash(path: str) -> None:
 
 def trash_file(library: Library, file_id: int, send: TrashFunction | None = None) -> Path:
     """Move a catalogued photo to the trash (never a hard delete), then drop its catalogue row
-    and its vector from the index. Returns the trashed path."""
+    and its vector from the index. Only a file that is still exactly the catalogued photo goes
+    (`trash_guard.why_not_trashable`); anything else raises TrashError with the reason."""
     record = library.catalog.file_by_id(file_id)
     if record is None:
         raise TrashError(f"photo {file_id} is not in the catalogue")
     path = Path(record.path)
-    if path.exists():
-        try:
-            (send or _send2trash)(str(path))
-        except OSError as exc:
-            raise TrashError(f"{path}: could not move to the trash ({exc})") from exc
+    reason = why_not_trashable(record, library.catalog.roots())
+    if reason is not None:
+        raise TrashError(f"{path}: {reason}; not moved to the trash")
+    try:
+        (send or _send2trash)(str(path))
+    except OSError as exc:
+        raise TrashError(f"{path}: could not move to the trash ({exc})") from exc
     library.catalog.delete_files([file_id])
     library.index.remove(file_id)
     return path
@@ -77,18 +90,70 @@ def trash_files(
     ones that went to the trash. Returns what was trashed and what was not, with reasons."""
     report = TrashReport()
     for file_id in file_ids:
-        record = library.catalog.file_by_id(file_id)
-        if record is None:
-            continue
-        try:
-            path = trash_file(library, file_id, send)
-        except TrashError as exc:
-            report.failed.append((Path(record.path), str(exc)))
-            continue
-        report.trashed.append(TrashedFile(file_id, path, record.size))
-    if report.trashed and library.index.dirty:
-        library.index.save()
+        _trash_into(report, library, file_id, send)
+    _save_index(library, report)
     return report
+
+
+def trash_duplicates(
+    library: Library, groups: Sequence[CleanupGroup], send: TrashFunction | None = None
+) -> TrashReport:
+    """Trash the photos marked in each duplicate group, but only while the group's keeper is
+    still there as reviewed: a keeper that is gone or changed keeps its whole group, and a
+    name of the keeper's own file (a link) is never trashed."""
+    report = TrashReport()
+    roots = library.catalog.roots()
+    for group in groups:
+        marked = [r for i in group.remove if i != group.keep
+                  and (r := library.catalog.file_by_id(i)) is not None]
+        keeper = library.catalog.file_by_id(group.keep)
+        if keeper is None:
+            problem: str | None = f"photo {group.keep} is no longer in the catalogue"
+        else:
+            reason = why_not_trashable(keeper, roots)
+            problem = None if reason is None else f"{keeper.path} {reason}"
+        for record in marked:
+            if problem is not None:
+                report.failed.append((Path(record.path), f"kept: the photo to keep ({problem})"))
+            elif keeper is not None and _same_file(record.path, keeper.path):
+                report.failed.append((Path(record.path),
+                                      "kept: it is the photo to keep under another name (a link)"))
+            else:
+                _trash_into(report, library, record.id, send)
+    _save_index(library, report)
+    return report
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Two names of one file (a hard link, or a path through a folder link)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _trash_into(
+    report: TrashReport, library: Library, file_id: int, send: TrashFunction | None
+) -> None:
+    record = library.catalog.file_by_id(file_id)
+    if record is None:
+        return
+    try:
+        path = trash_file(library, file_id, send)
+    except TrashError as exc:
+        report.failed.append((Path(record.path), str(exc).removeprefix(f"{record.path}: ")))
+        return
+    report.trashed.append(TrashedFile(file_id, path, record.size))
+
+
+def _save_index(library: Library, report: TrashReport) -> None:
+    """The catalogue already forgot the trashed photos; the index is a cache of it, so a
+    failed save is only a warning (the next open catches up)."""
+    if report.trashed and library.index.dirty:
+        try:
+            library.index.save()
+        except IndexSaveError as exc:
+            report.warning = str(exc)
 
 
 # --- undo ------------------------------------------------------------------------------------
@@ -122,12 +187,32 @@ def restore_file(original: Path, size: int | None = None, platform: str = sys.pl
         source, info = _freedesktop_trashed(original)
     original.parent.mkdir(parents=True, exist_ok=True)
     try:
-        shutil.move(str(source), str(original))
+        _move_without_overwrite(source, original)
+    except FileExistsError as exc:
+        raise TrashError(f"{original}: a file is already there; not overwritten") from exc
     except OSError as exc:
         raise TrashError(f"{original}: could not restore from the trash ({exc})") from exc
     if info is not None:
         info.unlink(missing_ok=True)
     return original
+
+
+def _move_without_overwrite(source: Path, target: Path) -> None:
+    """Move a file to a path that must be free at the moment of the move, not only before it:
+    a hard link fails on an existing name (atomically); across volumes, an exclusive create."""
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except FileExistsError:
+        raise
+    except OSError:  # another volume, or no hard links there (FAT, some network shares)
+        with source.open("rb") as reader, target.open("xb") as writer:
+            try:
+                shutil.copyfileobj(reader, writer)
+            except BaseException:
+                target.unlink(missing_ok=True)  # a partial copy; the trashed file stays
+                raise
+        shutil.copystat(source, target)
+    source.unlink()
 
 
 def freedesktop_trash_dirs(original: Path) -> list[tuple[Path, Path]]:
@@ -159,7 +244,8 @@ def _read_info(info: Path) -> tuple[str, str] | None:
     values = dict(line.split("=", 1) for line in lines if "=" in line)
     if "Path" not in values:
         return None
-    return unquote(values["Path"]), values.get("DeletionDate", "")
+    # Path= is percent-encoded bytes: a name that is not UTF-8 comes back as the OS has it.
+    return os.fsdecode(unquote_to_bytes(values["Path"])), values.get("DeletionDate", "")
 
 
 def _freedesktop_trashed(original: Path) -> tuple[Path, Path]:

@@ -15,11 +15,12 @@ from photofinder.core.library import Library
 from photofinder.core.review import ReviewSettings, keep_all, mark_not_duplicates
 from photofinder.core.trash import (
     UNDO_UNAVAILABLE,
+    CleanupGroup,
     RestoreReport,
     TrashedFile,
     TrashReport,
     restore_files,
-    trash_files,
+    trash_duplicates,
     undo_supported,
 )
 from photofinder.gui.compare_view import CompareView, load_pair
@@ -178,8 +179,10 @@ class DuplicatesActions(QObject):
         if not ids or not self.confirm_trash(len(ids), space):
             return
 
+        cleanup = [CleanupGroup(g.keeper_id, sorted(g.marked)) for g in groups if g.marked]
+
         def run(library: Library) -> TrashReport:
-            return trash_files(library, ids)
+            return trash_duplicates(library, cleanup)
 
         self.view.submit("trash", run, self._trash_done)
 
@@ -201,8 +204,10 @@ class DuplicatesActions(QObject):
         text = (f"Moved {len(report.trashed)} photos to the trash: "
                 f"{human_size(report.freed_bytes)} freed.")
         if report.failed:
-            text += f"\n\n{len(report.failed)} could not be moved:\n" + "\n".join(
+            text += f"\n\n{len(report.failed)} were not moved:\n" + "\n".join(
                 f"{path}: {reason}" for path, reason in report.failed[:10])
+        if report.warning:
+            text += f"\n\n{report.warning}"
         self.view.message.emit(text.splitlines()[0])
         self.report(text)
 

@@ -26,10 +26,14 @@ from PySide6.QtWidgets import (
 )
 
 from photofinder.core.catalog import Root
-from photofinder.core.library import Library
+from photofinder.core.library import Library, folder_state
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 HEADERS = ("Folder", "Status", "Photos")
+MISSING = "not found"
+MISSING_TIP = ("The folder is not there: renamed, moved, or its drive is not connected. Its "
+               "photos stay in the library (but are never shown or offered as duplicates) until "
+               "it is back, a folder it became is added, or you remove it here.")
 
 
 class FoldersModel(QAbstractTableModel):
@@ -60,13 +64,15 @@ class FoldersModel(QAbstractTableModel):
             if column == 0:
                 return root.path
             if column == 1:
-                return "excluded" if root.excluded else "watched"
+                return folder_state(root)
             if column == 2:
                 return "" if root.excluded else f"{root.photo_count:,}"
         if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and column == 0:
             return root.path
+        if role == Qt.ItemDataRole.ToolTipRole and column == 1 and folder_state(root) == MISSING:
+            return MISSING_TIP
         return None
 
     def headerData(  # noqa: N802

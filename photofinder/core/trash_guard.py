@@ -1,0 +1,63 @@
+"""What may go to the trash: only a photo that is still exactly what the user reviewed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Sequence
+from pathlib import Path
+
+from photofinder.core.catalog import FileRecord, Root
+
+HASH_CHUNK = 1 << 20
+
+
+def file_digest(path: str) -> str:
+    """The catalogue's content hash of a file, read in chunks (never blocks on a FIFO)."""
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags)
+    try:
+        digest = hashlib.blake2b(digest_size=16)  # as imageio.content_hash
+        while chunk := os.read(fd, HASH_CHUNK):
+            digest.update(chunk)
+        return digest.hexdigest()
+    finally:
+        os.close(fd)
+
+
+def watched_folder_of(path: str, roots: Sequence[Root]) -> Root | None:
+    """The watched folder holding `path`, None when it is outside them or in an excluded one."""
+    target = Path(path)
+    if any(r.excluded and target.is_relative_to(r.path) for r in roots):
+        return None
+    return next((r for r in roots if not r.excluded and target.is_relative_to(r.path)), None)
+
+
+def why_not_trashable(record: FileRecord, roots: Sequence[Root]) -> str | None:
+    """None when the file on disk is the catalogued photo (inside a watched folder, a regular
+    file and not a link, same size, modification time and content); else the reason."""
+    if watched_folder_of(record.path, roots) is None:
+        return "not inside a watched folder"
+    try:
+        info = os.lstat(record.path)
+    except FileNotFoundError:
+        return "no longer there"
+    except OSError as exc:
+        return f"cannot be checked ({exc.strerror or exc})"
+    if stat.S_ISLNK(info.st_mode):
+        return "a symbolic link now, not the photo that was reviewed"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file"
+    if (info.st_size, info.st_mtime_ns) != (record.size, record.mtime_ns):
+        return "changed since it was indexed (size or modification time differ)"
+    if record.status != "ok" or not record.content_hash:
+        return "not indexed yet, so not what was reviewed"
+    try:
+        digest = file_digest(record.path)
+    except OSError as exc:
+        return f"cannot be read to check it ({exc.strerror or exc})"
+    if digest != record.content_hash:
+        return "its content changed since it was indexed"
+    return None
