@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QImage, QImageReader, QPixmap, QWheelEvent
+from PySide6.QtGui import QHideEvent, QImage, QPixmap, QWheelEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from photofinder.core.errors import PhotoReadError
 from photofinder.core.imageio import decode_file
+from photofinder.gui.image_files import read_image
 
 MAX_SIDE = 6000  # larger photos are scaled down on load (memory)
 FLICKER_MS = 500
@@ -39,12 +40,7 @@ class ComparePair:
 
 def load_image(path: Path) -> QImage:
     """A photo at full size (EXIF-oriented); formats Qt cannot read go through the core."""
-    reader = QImageReader(str(path))
-    reader.setAutoTransform(True)
-    size = reader.size()
-    if size.isValid() and max(size.width(), size.height()) > MAX_SIDE:
-        reader.setScaledSize(size.scaled(MAX_SIDE, MAX_SIDE, Qt.AspectRatioMode.KeepAspectRatio))
-    image = reader.read()
+    image = read_image(path, MAX_SIDE)
     if image.isNull():
         pil = decode_file(path).image.convert("RGB")
         data = pil.tobytes()

@@ -12,6 +12,7 @@ from photofinder.core.catalog import FileRecord
 from photofinder.core.duplicates import DuplicateGroup
 from photofinder.core.keepers import human_size, suggest_keeper
 from photofinder.core.library import Library
+from photofinder.core.names import shown, shown_name
 from photofinder.core.review import ReviewSettings, keep_all, mark_not_duplicates
 from photofinder.core.trash import (
     UNDO_UNAVAILABLE,
@@ -122,7 +123,7 @@ class DuplicatesActions(QObject):
         a, b = pair
         if self.compare_dialog is not None:
             self.compare_dialog.close()
-        dialog = CompareView((Path(a.path).name, Path(b.path).name), self.view)
+        dialog = CompareView((shown_name(a.path), shown_name(b.path)), self.view)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.not_duplicates.connect(lambda: self._split_from_compare(dialog, a, b))
         dialog.destroyed.connect(lambda: self._forget_dialog(dialog))
@@ -159,7 +160,7 @@ class DuplicatesActions(QObject):
             self.view.set_states(self.view.groups_model.groups())
         else:
             self.view.refresh()
-        self.view.message.emit(f"{Path(a.path).name} and {Path(b.path).name}: not duplicates")
+        self.view.message.emit(f"{shown_name(a.path)} and {shown_name(b.path)}: not duplicates")
 
     def keep_all(self) -> None:
         group = self.view.photos_model.group
@@ -205,7 +206,7 @@ class DuplicatesActions(QObject):
                 f"{human_size(report.freed_bytes)} freed.")
         if report.failed:
             text += f"\n\n{len(report.failed)} were not moved:\n" + "\n".join(
-                f"{path}: {reason}" for path, reason in report.failed[:10])
+                f"{shown(path)}: {reason}" for path, reason in report.failed[:10])
         if report.warning:
             text += f"\n\n{report.warning}"
         self.view.message.emit(text.splitlines()[0])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import (
     QAbstractItemModel,
     QEvent,
@@ -18,6 +16,7 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem,
 
 from photofinder.core.catalog import FileRecord
 from photofinder.core.keepers import human_size
+from photofinder.core.names import shown_folder, shown_name
 from photofinder.gui.duplicates_model import KEEPER_ROLE, RECORD_ROLE, REFERENCE_ROLE
 
 SIDE = 208
@@ -33,11 +32,11 @@ def details(record: FileRecord) -> list[str]:
     """Pixel size, file size and format; capture date; camera; folder."""
     pixels = f"{record.width}×{record.height}" if record.width and record.height else "? px"
     return [
-        Path(record.path).name,
+        shown_name(record.path),
         f"{pixels} · {human_size(record.size)} · {record.format or '?'}",
         (record.captured_at or "no capture date").replace("T", " "),
         record.camera or "no camera",
-        str(Path(record.path).parent),
+        shown_folder(record.path),
     ]
 
 

@@ -21,6 +21,7 @@ from PySide6.QtGui import QImage
 from photofinder.core.catalog import FileRecord
 from photofinder.core.duplicates import DuplicateGroup, Strictness
 from photofinder.core.keepers import KeeperChoice, human_size
+from photofinder.core.names import shown, shown_name
 from photofinder.core.review import ReviewSettings
 from photofinder.gui.thumbnail_cache import ThumbnailCache
 
@@ -114,7 +115,7 @@ class GroupsModel(QAbstractListModel):
             return None
         group = self._groups[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{Path(group.record(group.keeper_id).path).name}\n{group.summary()}"
+            return f"{shown_name(group.record(group.keeper_id).path)}\n{group.summary()}"
         if role == Qt.ItemDataRole.ToolTipRole:
             return "\n".join(r.path for r in group.records)
         if role == Qt.ItemDataRole.DecorationRole:
@@ -211,9 +212,9 @@ class PhotosModel(QAbstractListModel):
         if record is None or group is None:
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            return Path(record.path).name
+            return shown_name(record.path)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return record.path
+            return shown(record.path)
         if role == Qt.ItemDataRole.DecorationRole:
             return self._thumbnail(record.id)
         if role == Qt.ItemDataRole.CheckStateRole:

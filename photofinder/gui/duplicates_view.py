@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import cast
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 from photofinder.core.duplicates import Strictness
 from photofinder.core.keepers import human_size
 from photofinder.core.library import Library
+from photofinder.core.names import shown_name
 from photofinder.core.progress import Cancelled, CancelToken, Progress
 from photofinder.core.review import ReviewSettings
 from photofinder.gui.duplicates_delegate import DuplicatePhotoDelegate
@@ -302,7 +302,7 @@ class DuplicatesView(QWidget):
         if group is None:
             self.group_label.setText("No duplicate groups." if self.loaded else "")
             return
-        keeper = Path(group.record(group.keeper_id).path).name
+        keeper = shown_name(group.record(group.keeper_id).path)
         self.group_label.setText(f"<b>Keep {keeper}</b> — {group.reason}. {group.summary()}.")
 
     def _marks_changed(self, group: GroupState) -> None:

@@ -6,11 +6,12 @@ import math
 import threading
 import time
 
-from PySide6.QtCore import QObject, Qt, Signal, Slot
-from PySide6.QtGui import QImage, QImageReader
+from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtGui import QImage
 
 from photofinder.core.library import Library
 from photofinder.core.search import SearchHit
+from photofinder.gui.image_files import read_image
 from photofinder.gui.threads import new_thread
 
 BATCH = 24
@@ -34,7 +35,7 @@ def browse_hits(library: Library, limit: int = BROWSE_LIMIT) -> list[SearchHit]:
 class ImageWorker(QObject):
     thumbnails = Signal(object)  # dict[int, QImage]
     listed = Signal(object)  # list[SearchHit]
-    image = Signal(str, str, object)  # tag, path, QImage (null when unreadable)
+    image = Signal(str, object, object)  # tag, path (a str, never a QString), QImage or null
 
     def __init__(self, library: Library, loader: ImageLoader) -> None:
         super().__init__()
@@ -60,27 +61,22 @@ class ImageWorker(QObject):
     def list_library(self) -> None:
         self.listed.emit(browse_hits(self._library))
 
-    @Slot(str, str, int)
+    @Slot(str, object, int)
     def load_image(self, tag: str, path: str, side: int) -> None:
         if self._loader.image_generation(tag) != path:
             return  # a newer image was asked for under this tag
-        reader = QImageReader(path)
-        reader.setAutoTransform(True)
-        size = reader.size()
-        if size.isValid() and max(size.width(), size.height()) > side:
-            reader.setScaledSize(size.scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio))
-        self.image.emit(tag, path, reader.read())
+        self.image.emit(tag, path, read_image(path, side))
 
 
 class ImageLoader(QObject):
     """Owns the loader thread. Thumbnail requests are served newest first (what is on screen)."""
 
     thumbnails = Signal(object)  # dict[int, QImage]
-    image = Signal(str, str, object)  # tag, path, QImage
+    image = Signal(str, object, object)  # tag, path, QImage
     listed = Signal(object)  # list[SearchHit]
     _wake = Signal()
     _list = Signal()
-    _load = Signal(str, str, int)
+    _load = Signal(str, object, int)
 
     def __init__(self, library: Library, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -131,7 +127,7 @@ class ImageLoader(QObject):
         with self._lock:
             return self._wanted.get(tag)
 
-    @Slot(str, str, object)
+    @Slot(str, object, object)
     def _on_image(self, tag: str, path: str, image: QImage) -> None:
         if self.image_generation(tag) == path:
             self.image.emit(tag, path, image)

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from photofinder.core.embedders import DEFAULT_METHOD
 from photofinder.core.errors import PhotoFinderError
+from photofinder.core.names import shown_name
 from photofinder.core.pipeline import IndexReport
 from photofinder.core.progress import Progress
 from photofinder.core.search import SearchHit
@@ -201,7 +202,7 @@ class MainWindow(QMainWindow):
         self.query_mime(QGuiApplication.clipboard().mimeData())
 
     def find_similar(self, hit: SearchHit) -> None:
-        self.run_query(Query(label=Path(hit.path).name, path=Path(hit.path), file_id=hit.file_id))
+        self.run_query(Query(label=shown_name(hit.path), path=Path(hit.path), file_id=hit.file_id))
 
     def run_query(self, query: Query, record: bool = True) -> None:
         if record:
@@ -242,7 +243,7 @@ class MainWindow(QMainWindow):
         if record is not None:
             self.session.images.request_image("preview", record.path)
 
-    @Slot(str, str, object)
+    @Slot(str, object, object)
     def on_image(self, tag: str, path: str, image: QImage) -> None:
         if tag == "preview":
             self.preview.show_image(path, image)

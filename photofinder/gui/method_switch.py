@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QHelpEvent
 from PySide6.QtWidgets import QMenu, QToolBar, QToolTip
 
 from photofinder.core.errors import PhotoFinderError
+from photofinder.core.names import shown
 from photofinder.core.pipeline import IndexReport
 from photofinder.core.progress import Progress
 from photofinder.core.search import SearchHit
@@ -33,7 +34,7 @@ def inliers_of(hit: SearchHit) -> int | None:
 
 
 def hit_tooltip(hit: SearchHit) -> str:
-    text = f"{hit.path}\nsimilarity {hit.score:.3f}"
+    text = f"{shown(hit.path)}\nsimilarity {hit.score:.3f}"
     inliers = inliers_of(hit)
     if inliers is not None:
         from photofinder.core.verify import MIN_INLIERS

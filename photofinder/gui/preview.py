@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from photofinder.core.catalog import FileRecord
 from photofinder.core.keepers import human_size
+from photofinder.core.names import shown_folder, shown_name
 from photofinder.gui.keypoint_overlay import KeypointOverlay
 
 
@@ -53,9 +52,9 @@ def describe(record: FileRecord) -> str:
     """Path, file size, pixel size and capture date, as rich text lines."""
     pixels = f"{record.width} × {record.height} px" if record.width and record.height else "?"
     captured = (record.captured_at or "unknown").replace("T", " ")
-    name = Path(record.path).name
+    name = shown_name(record.path)
     return (
-        f"<b>{_escape(name)}</b><br>{_escape(str(Path(record.path).parent))}<br>"
+        f"<b>{_escape(name)}</b><br>{_escape(shown_folder(record.path))}<br>"
         f"{human_size(record.size)} · {pixels} · {record.format or ''}<br>"
         f"Taken: {_escape(captured)}"
     )

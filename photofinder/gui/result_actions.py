@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequen
 from PySide6.QtWidgets import QListView, QMenu, QMessageBox, QWidget
 
 from photofinder.core.errors import PhotoFinderError
+from photofinder.core.names import shown_name
 from photofinder.core.search import SearchHit
 from photofinder.core.trash import trash_file
 from photofinder.gui.results_model import ResultsModel
@@ -146,7 +147,7 @@ class ResultActions(QObject):
         self._model.remove_file(hit.file_id)
         if row is not None and self._model.rowCount() > 0:
             self._view.setCurrentIndex(self._model.index(min(row, self._model.rowCount() - 1)))
-        self.message.emit(f"Moved {Path(hit.path).name} to the trash")
+        self.message.emit(f"Moved {shown_name(hit.path)} to the trash")
         self.trashed.emit(hit.file_id)
 
     def _ask_trash(self, path: Path) -> bool:

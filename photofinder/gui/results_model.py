@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -15,6 +14,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage
 
+from photofinder.core.names import shown, shown_name
 from photofinder.core.search import SearchHit
 from photofinder.gui.thumbnail_cache import ThumbnailCache
 
@@ -48,9 +48,9 @@ class ResultsModel(QAbstractListModel):
             return None
         hit = self._hits[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return Path(hit.path).name
+            return shown_name(hit.path)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{hit.path}\nsimilarity {hit.score:.3f}"
+            return f"{shown(hit.path)}\nsimilarity {hit.score:.3f}"
         if role == FILE_ID_ROLE:
             return hit.file_id
         if role == PATH_ROLE:
