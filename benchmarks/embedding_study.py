@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +48,9 @@ Embed = Callable[[FloatArray], FloatArray]
 POOLINGS = ("avg", "gem3", "max")
 GEM_P = 3.0
 DIM = 256
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = REPOSITORY.parent / "shared" / "data" / "caltech101-dev"
 
 
 def pool(maps: npt.NDArray[np.float16], how: str, chunk: int = 256) -> FloatArray:
@@ -190,8 +194,9 @@ def save_projection(proj: Projection, path: Path, description: list[str]) -> Non
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    ap.add_argument("--data", type=Path, default=Path("/work/shared/data/caltech101-dev"))
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/pf_study"))
+    ap.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                    help="labelled photos, one folder per class (default: the shared data set)")
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "pf_study")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "out")
     ap.add_argument("--n-originals", type=int, default=150)
     ap.add_argument("--seed", type=int, default=0)
@@ -207,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--save-path",
         type=Path,
-        default=Path("resources/models/efficientnet_lite0_pca256.npz"),
+        default=REPOSITORY / "resources" / "models" / "efficientnet_lite0_pca256.npz",
     )
     args = ap.parse_args(argv)
 

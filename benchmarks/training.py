@@ -30,7 +30,7 @@ from photofinder.core.imageio import decode_file
 from photofinder.core.metrics import class_map, neardup_recall_at_1
 from photofinder.core.neardup import KINDS, make_neardup_set
 
-DATA = Path("/work/shared/data/caltech101-dev")
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "caltech101-dev"
 
 
 def split(data: Path, seed: int) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:

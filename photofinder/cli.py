@@ -18,6 +18,7 @@ from photofinder.core.embedders import (
     DEFAULT_METHOD,
     list_methods,
     method_info,
+    method_names,
     weights_methods,
     weights_source,
 )
@@ -37,96 +38,130 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"photofinder: error: {message} (see `photofinder --help`)\n")
 
 
+JSON_HELP = "print the result as JSON (a stable format for scripts)"
+
+
+def _add_method(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--method", default=DEFAULT_METHOD, metavar="NAME",
+                        help=f"embedding method (default: {DEFAULT_METHOD}); one of: "
+                        f"{', '.join(method_names())} (`photofinder methods` says which can run)")
+
+
+def _add_json(parser: argparse.ArgumentParser, text: str = JSON_HELP) -> None:
+    parser.add_argument("--json", action="store_true", help=text)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="photofinder", description="Find similar photos and duplicates, offline.")
+    parser = _Parser(prog="photofinder", description="Find similar photos and duplicates, offline.",
+                     epilog="`photofinder COMMAND --help` shows the options of a command.")
     parser.add_argument("--version", action="version", version=f"photofinder {__version__}")
-    parser.add_argument("--data-dir", type=_data_dir, help="catalogue and index folder "
-                        "(default: $PHOTOFINDER_DATA_DIR, else the platform's user data folder)")
+    parser.add_argument("--data-dir", type=_data_dir, metavar="DIR",
+                        help="catalogue and index folder (default: $PHOTOFINDER_DATA_DIR, else "
+                        "the platform's user data folder)")
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto",
                         help="where models run (default: auto = CUDA, then MPS, then CPU)")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser,
+                                     title="commands", metavar="COMMAND")
 
     index = commands.add_parser("index", help="watch folders and bring the index up to date")
-    index.add_argument("paths", nargs="*", type=Path, help="folders to add (none: update all)")
-    index.add_argument("--method", default=DEFAULT_METHOD)
+    index.add_argument("paths", nargs="*", type=Path, metavar="FOLDER",
+                       help="folders to watch from now on (none: update every watched folder)")
+    _add_method(index)
     index.add_argument("--retry-failed", action="store_true",
                        help="read again every photo that failed before (those that failed for "
                        "a reason that may go away, such as permission denied, always are)")
-    index.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_json(index, "print the report as JSON")
 
     folders = commands.add_parser("folders", help="watched folders and their state")
-    folder_commands = folders.add_subparsers(dest="folders_command", parser_class=_Parser)
-    folders.add_argument("--json", action="store_true")
+    folder_commands = folders.add_subparsers(dest="folders_command", parser_class=_Parser,
+                                             title="commands (none: list the folders)",
+                                             metavar="COMMAND")
+    _add_json(folders, "list the folders as JSON")
     folder_remove = folder_commands.add_parser(
         "remove", help="stop watching a folder and forget its photos (the files stay)")
-    folder_remove.add_argument("path", type=Path)
+    folder_remove.add_argument("path", type=Path, metavar="FOLDER",
+                               help="a watched folder")
     folder_exclude = folder_commands.add_parser(
         "exclude", help="skip a folder inside a watched one")
-    folder_exclude.add_argument("path", type=Path)
+    folder_exclude.add_argument("path", type=Path, metavar="FOLDER",
+                                help="a folder inside a watched one; its photos are no longer "
+                                "indexed or shown")
 
     search = commands.add_parser("search", help="photos similar to the given images")
-    search.add_argument("images", nargs="+", type=Path)
-    search.add_argument("--top", type=int, default=10, metavar="K")
-    search.add_argument("--method", default=DEFAULT_METHOD)
-    search.add_argument("--json", action="store_true")
+    search.add_argument("images", nargs="+", type=Path, metavar="IMAGE",
+                        help="query photos, in the library or not (several share one model load)")
+    search.add_argument("--top", type=int, default=10, metavar="K",
+                        help="results per query (default 10)")
+    _add_method(search)
+    _add_json(search)
     search.add_argument("--verify", action="store_true",
                         help="precise: also find rotated/mirrored copies and put keypoint-"
                         "verified near-duplicates first (adds \"inliers\" to JSON)")
 
     duplicates = commands.add_parser("duplicates", help="groups of near-duplicate photos")
-    duplicates.add_argument("--method", default=DEFAULT_METHOD)
+    _add_method(duplicates)
     duplicates.add_argument(
         "--strictness", choices=[s.value for s in Strictness], default=DEFAULT_STRICTNESS.value,
         help="exact: identical files; near (default): the same photo resized, re-encoded, "
              "cropped, rotated or edited; similar: also other shots of one scene (bursts)")
-    duplicates.add_argument("--json", action="store_true")
+    _add_json(duplicates)
 
     status = commands.add_parser("status", help="indexed, pending and failed photos")
-    status.add_argument("--method", default=DEFAULT_METHOD)
-    status.add_argument("--json", action="store_true")
+    _add_method(status)
+    _add_json(status)
 
     repair = commands.add_parser(
         "repair", help="check the catalogue; rebuild a damaged one from what can be read")
-    repair.add_argument("--json", action="store_true")
+    _add_json(repair, "print the repair report as JSON")
 
     methods = commands.add_parser("methods", help="the embedding methods and their state")
-    methods.add_argument("--json", action="store_true")
+    _add_json(methods)
 
     models = commands.add_parser("models", help="weights of the methods that need a file")
     model_commands = models.add_subparsers(dest="models_command", required=True,
-                                           parser_class=_Parser)
+                                           parser_class=_Parser, title="commands",
+                                           metavar="COMMAND")
     model_import = model_commands.add_parser(
         "import", help="check a weights file fits a method, then copy it into the data folder")
-    model_import.add_argument("name", help=f"one of: {', '.join(weights_methods())}")
-    model_import.add_argument("file", type=Path)
+    model_import.add_argument("name", metavar="METHOD",
+                              help=f"one of: {', '.join(weights_methods())}")
+    model_import.add_argument("file", type=Path, metavar="FILE",
+                              help="the weights file (a PyTorch state_dict checkpoint, e.g. "
+                              "downloaded on another machine)")
     model_list = model_commands.add_parser("list", help="methods with weights, and their state")
-    model_list.add_argument("--json", action="store_true")
+    _add_json(model_list)
 
     compare = commands.add_parser(
         "compare", help="measure the methods on a folder of labelled photos (folder = class)")
-    compare.add_argument("folder", type=Path)
+    compare.add_argument("folder", type=Path, metavar="FOLDER",
+                         help="one sub-folder per class, its photos inside")
     compare.add_argument("--methods", nargs="+", metavar="METHOD",
-                         help="methods to measure (default: all)")
+                         help=f"methods to measure (default: all): {', '.join(method_names())}")
     compare.add_argument("--limit-per-class", type=int, metavar="N",
                          help="use at most N photos of each class (seeded sample)")
     compare.add_argument("--neardup-originals", type=int, default=30, metavar="N",
                          help="photos turned into near-duplicate queries (default 30)")
-    compare.add_argument("--seed", type=int, default=0)
-    compare.add_argument("--json", action="store_true")
+    compare.add_argument("--seed", type=int, default=0, metavar="N",
+                         help="seed of the samples and generated copies (default 0)")
+    _add_json(compare, "print the measurements as JSON")
     compare.add_argument("--plot", type=Path, metavar="FILE.png",
                          help="write a speed-vs-accuracy scatter plot")
 
-    train = commands.add_parser("train", help="train a method on your photos (issue 6)")
-    train_commands = train.add_subparsers(dest="train_kind", required=True, parser_class=_Parser)
-    for kind, text in (("finetune", "fine-tune on your albums: sub-folder names are labels "
-                                    "(method efficientnet-lite0-ft)"),
-                       ("simclr", "self-supervised on your unlabelled photos "
-                                  "(method efficientnet-lite0-simclr)")):
+    train = commands.add_parser("train", help="train a method on your photos")
+    train_commands = train.add_subparsers(dest="train_kind", required=True, parser_class=_Parser,
+                                          title="kinds of training", metavar="KIND")
+    for kind, text, folder_text, epochs in (
+        ("finetune", "fine-tune on your albums: sub-folder names are labels "
+                     "(method efficientnet-lite0-ft)", "one sub-folder per album, photos inside",
+         8),
+        ("simclr", "self-supervised on your unlabelled photos (method efficientnet-lite0-simclr)",
+         "your photos, in this folder and its sub-folders", 3),
+    ):
         train_kind = train_commands.add_parser(kind, help=text)
-        train_kind.add_argument("folder", type=Path)
+        train_kind.add_argument("folder", type=Path, metavar="FOLDER", help=folder_text)
         train_kind.add_argument("--epochs", type=int, metavar="N",
-                                help="passes over the photos (default 8 finetune, 3 simclr)")
-        train_kind.add_argument("--json", action="store_true")
+                                help=f"passes over the photos (default {epochs})")
+        _add_json(train_kind, "print the training report as JSON")
     return parser
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from photofinder.cli import main
+from photofinder.cli import build_parser, main
+from photofinder.core.embedders import method_names
 from photofinder.core.keepers import human_size
 from tests.support.photos import make_library, write_jpeg
 
@@ -117,3 +123,59 @@ def test_data_dir_from_environment(
     make_library(tmp_path / "p", 1)
     assert run(capsys, "index", str(tmp_path / "p"))[0] == 0
     assert (tmp_path / "elsewhere" / "catalog.sqlite3").exists()
+
+
+def command_parsers(
+    parser: argparse.ArgumentParser, name: str = "photofinder"
+) -> Iterator[tuple[str, argparse.ArgumentParser]]:
+    """Every parser of the command line, the top one and each (sub-)command's, with its name."""
+    yield name, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for command, subparser in action.choices.items():
+                yield from command_parsers(subparser, f"{name} {command}")
+
+
+def test_every_command_option_and_argument_has_help() -> None:
+    missing = []
+    for name, parser in command_parsers(build_parser()):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                missing += [f"{name} {choice.dest}" for choice in action._choices_actions
+                            if not choice.help]
+            elif not action.help:
+                missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}")
+    assert missing == []
+
+
+def test_help_has_no_internal_wording() -> None:
+    internal = re.compile(r"\bissue\b|\bTODO\b|#\d")
+    found = [name for name, parser in command_parsers(build_parser())
+             if internal.search(parser.format_help())]
+    assert found == []
+
+
+def test_method_help_lists_every_method_name() -> None:
+    helps = {name: action.help for name, parser in command_parsers(build_parser())
+             for action in parser._actions if "--method" in action.option_strings}
+    assert set(helps) == {f"photofinder {c}" for c in ("index", "search", "duplicates", "status")}
+    for help_text in helps.values():
+        assert help_text is not None
+        assert all(method in help_text for method in method_names())
+
+
+HELP_IMPORTS = """
+import contextlib, io, sys
+from photofinder.cli import main
+for argv in (["--help"], ["index", "--help"]):
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+        main(argv)
+print(sorted(m for m in ("torch", "cv2", "PySide6", "onnxruntime", "matplotlib")
+             if m in sys.modules))
+"""
+
+
+def test_help_imports_no_model_library_nor_qt() -> None:
+    result = subprocess.run([sys.executable, "-c", HELP_IMPORTS], capture_output=True,
+                            text=True, check=True)
+    assert result.stdout.strip() == "[]"

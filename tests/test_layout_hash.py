@@ -81,3 +81,18 @@ def test_photos_indexed_before_layout_hashes_get_them_from_thumbnails(
         tuple(sorted((by_name["photo_001.jpg"], by_name["turned.jpg"])))
     }
     assert catalog.ids_without_layout_hash() == []
+
+
+def test_distances_without_numpy_2_popcount_match(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(7)
+    a = rng.integers(0, 2**63, 500, dtype=np.uint64) | (np.uint64(1) << np.uint64(63))
+    b = rng.integers(0, 2**63, 500, dtype=np.uint64)
+    a[:3] = [0, 2**64 - 1, 0x5555_5555_5555_5555]
+    b[:3] = [2**64 - 1, 2**64 - 1, 0]
+    expected = [bin(int(x) ^ int(y)).count("1") for x, y in zip(a, b, strict=True)]
+    if hasattr(np, "bitwise_count"):
+        assert distances(a, b).tolist() == expected
+        monkeypatch.delattr(np, "bitwise_count")  # as on NumPy 1.26
+    found = distances(a, b)
+    assert found.dtype == np.int64 and found.tolist() == expected
+    assert expected[:3] == [64, 0, 32]

@@ -78,8 +78,25 @@ def turned_hashes(hashes: Hashes) -> Hashes:
     return np.stack(variants, axis=1)
 
 
+_BYTE_BITS = np.array([bin(byte).count("1") for byte in range(256)], np.int64)
+
+
+def popcount(values: Hashes) -> npt.NDArray[np.int64]:
+    """Set bits of each 64-bit value: NumPy ≥ 2's `bitwise_count`, else a lookup per byte
+    (NumPy 1.26 has no popcount)."""
+    bitwise_count = getattr(np, "bitwise_count", None)
+    if bitwise_count is not None:
+        counted: npt.NDArray[np.int64] = bitwise_count(values).astype(np.int64)
+        return counted
+    as_bytes = np.ascontiguousarray(values, np.uint64).view(np.uint8)
+    by_byte = _BYTE_BITS[as_bytes].reshape(*np.shape(values), 8)
+    summed: npt.NDArray[np.int64] = by_byte.sum(axis=-1)
+    return summed
+
+
 def distances(a: Hashes, b: Hashes) -> npt.NDArray[np.int64]:
-    return np.bitwise_count(np.bitwise_xor(a, b)).astype(np.int64)
+    """Hamming distances between the hashes of `a` and `b`, element by element."""
+    return popcount(np.bitwise_xor(a, b))
 
 
 def turned_pairs(

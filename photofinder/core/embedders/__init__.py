@@ -65,6 +65,11 @@ def list_methods(folder: Path | None = None) -> list[MethodInfo]:
     return [info for info, _ in _FACTORIES.values()] + specs + _UNAVAILABLE
 
 
+def method_names() -> list[str]:
+    """The names `--method` accepts (without reading the models folder or loading anything)."""
+    return [*_FACTORIES, *_SPECS]
+
+
 def method_spec(name: str) -> MethodSpec | None:
     """The spec of a method that reads the models folder (None for self-contained ones)."""
     return _SPECS.get(name)
@@ -107,5 +112,5 @@ def load_embedder(
 
 
 __all__ = ["DEFAULT_METHOD", "Embedder", "MethodInfo", "MethodSpec", "default_models_dir",
-           "list_methods", "load_embedder", "method_info", "method_spec", "weights_methods",
-           "weights_source"]
+           "list_methods", "load_embedder", "method_info", "method_names", "method_spec",
+           "weights_methods", "weights_source"]
