@@ -47,7 +47,7 @@ def main() -> int:
 
     from PySide6.QtTest import QTest
 
-    from photofinder.gui.search_worker import Query
+    from photofinder.gui.query import Query
 
     args.out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="pf-inspect-"))

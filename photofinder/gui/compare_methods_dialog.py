@@ -5,7 +5,6 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,7 +39,7 @@ from PySide6.QtWidgets import (
 
 from photofinder.core.embedders.base import MethodInfo
 from photofinder.core.progress import CancelToken
-from photofinder.gui.background import BackgroundCall
+from photofinder.gui.jobs import JobContext, JobQueue
 from photofinder.gui.preview import ImageView
 
 if TYPE_CHECKING:
@@ -108,8 +107,8 @@ class CompareOutcome:
 
 
 def compare(
-    folder: Path, methods: list[str], data_dir: Path | None,
-    log: Callable[[str], None], cancel: CancelToken,
+    folder: Path, methods: list[str], data_dir: Path | None, log: Callable[[str], None],
+    cancel: CancelToken,
 ) -> CompareOutcome:
     """Runs on a worker thread: the comparison, then its speed-vs-accuracy plot."""
     from photofinder.core.compare import plot_speed_accuracy, run_compare
@@ -186,23 +185,19 @@ class CompareMethodsDialog(QDialog):
         layout.addWidget(self.status)
         layout.addWidget(results, 1)
         self.log_message.connect(self._on_log)
-        self.lister = BackgroundCall("photofinder-list-methods", self)
-        self.lister.finished.connect(self._on_methods)
-        self.worker = BackgroundCall("photofinder-compare", self)
-        self.worker.finished.connect(self._on_done)
-        self.worker.failed.connect(self._on_failed)
-        self.lister.start(_list_methods)
+        self.jobs = JobQueue("photofinder-compare", self)
+        self.jobs.submit(lambda _: _list_methods(), self._on_methods)
+        self._comparing = False
 
     @property
     def running(self) -> bool:
-        return self.worker.running
+        return self._comparing
 
     def _browse(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "A folder with one subfolder per class")
         if folder:
             self.folder.setText(folder)
 
-    @Slot(object)
     def _on_methods(self, methods: list[MethodInfo]) -> None:
         while (item := self.methods_grid.takeAt(0)) is not None:
             if (widget := item.widget()) is not None:
@@ -227,15 +222,20 @@ class CompareMethodsDialog(QDialog):
         if not methods:
             self.status.setText("Tick at least one method.")
             return
-        self._cancel = CancelToken()
         self._seen = []
         self.log.clear()
         self.progress.setRange(0, len(methods))
         self.progress.setValue(0)
         self._set_running(True)
         self.status.setText(f"Comparing {len(methods)} method(s) on {folder}…")
-        self.worker.start(partial(compare, folder, methods, self._data_dir,
-                                  self.log_message.emit, self._cancel))
+        data_dir, log = self._data_dir, self.log_message.emit
+
+        def work(context: JobContext) -> CompareOutcome:
+            return compare(folder, methods, data_dir, log, context.token)
+
+        self._cancel = CancelToken()
+        self.jobs.submit(work, self._on_done, failed=self._on_failed,
+                         cancelled=self._on_stopped, token=self._cancel)
 
     @Slot()
     def stop(self) -> None:
@@ -244,6 +244,7 @@ class CompareMethodsDialog(QDialog):
         self.status.setText("Stopping…")
 
     def _set_running(self, running: bool) -> None:
+        self._comparing = running
         self.run_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         self.methods_box.setEnabled(not running)
@@ -258,7 +259,6 @@ class CompareMethodsDialog(QDialog):
             self.progress.setValue(len(self._seen) - 1)
         self.status.setText(message)
 
-    @Slot(object)
     def _on_done(self, outcome: CompareOutcome) -> None:
         from photofinder.core.compare import format_table
 
@@ -271,18 +271,19 @@ class CompareMethodsDialog(QDialog):
         self.log.appendPlainText(format_table(outcome.report))
         self.status.setText(f"Done: {outcome.report.photos} photos.")
 
-    @Slot(str)
     def _on_failed(self, message: str) -> None:
         self._set_running(False)
         self.progress.setValue(0)
-        stopped = self._cancel.cancelled
-        self.status.setText("Stopped." if stopped else f"Comparison failed: {message}")
+        self.status.setText(f"Comparison failed: {message}")
+
+    def _on_stopped(self) -> None:
+        self._set_running(False)
+        self.progress.setValue(0)
+        self.status.setText("Stopped.")
 
     def shutdown(self) -> None:
-        """Stop the comparison and wait for the worker (never leave it running)."""
-        self._cancel.cancel()
-        self.worker.shutdown()
-        self.lister.shutdown()
+        """Stop the comparison and wait for it (never leave it running)."""
+        self.jobs.shutdown()
 
     def done(self, code: int) -> None:
         self.shutdown()

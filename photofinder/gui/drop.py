@@ -8,7 +8,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QUrl
 from PySide6.QtGui import QImage
 
 from photofinder.core.imageio import is_photo_name
-from photofinder.gui.search_worker import Query
+from photofinder.gui.query import Query
 
 IMAGE_FORMATS = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")
 

@@ -24,7 +24,7 @@ from photofinder.core.trash import (
     trash_duplicates,
     undo_supported,
 )
-from photofinder.gui.compare_view import CompareView, load_pair
+from photofinder.gui.compare_view import ComparePair, CompareView, load_pair
 from photofinder.gui.duplicates_model import GroupState, as_group
 from photofinder.gui.duplicates_view import DuplicatesView
 from photofinder.gui.keeper_rules_dialog import KeeperRulesDialog
@@ -50,7 +50,6 @@ class DuplicatesActions(QObject):
         self.view = view
         self.last_cleanup: list[TrashedFile] = []
         self.compare_dialog: CompareView | None = None
-        self._compares = 0
         self._index_runs_to_wait = 0
         self.undo_available = undo_supported()
         self.confirm_trash: Callable[[int, int], bool] = self._ask_trash
@@ -79,7 +78,7 @@ class DuplicatesActions(QObject):
         if settings is None:
             return
         self.resuggest(settings)
-        self.view.submit("save-settings", lambda library: settings.save(library.catalog))
+        self.view.run("Saving the keeper rules", lambda library: settings.save(library.catalog))
 
     def resuggest(self, settings: ReviewSettings) -> None:
         """New keeper rules or folders: suggest keepers again for every group, now."""
@@ -128,19 +127,17 @@ class DuplicatesActions(QObject):
         dialog.not_duplicates.connect(lambda: self._split_from_compare(dialog, a, b))
         dialog.destroyed.connect(lambda: self._forget_dialog(dialog))
         self.compare_dialog = dialog
-        self._compares += 1
-        tag = f"compare:{self._compares}"
-        self.view.submit(tag, lambda _library: load_pair(Path(a.path), Path(b.path)),
-                         lambda result: self._pair_loaded(dialog, result))
+        self.view.run("Loading the two photos", lambda _: load_pair(Path(a.path), Path(b.path)),
+                      lambda pair: self._pair_loaded(dialog, pair))
         dialog.show()
 
     def _forget_dialog(self, dialog: CompareView) -> None:
         if self.compare_dialog is dialog:
             self.compare_dialog = None
 
-    def _pair_loaded(self, dialog: CompareView, result: object) -> None:
+    def _pair_loaded(self, dialog: CompareView, pair: ComparePair) -> None:
         if self.compare_dialog is dialog:
-            dialog.set_pair(result)  # type: ignore[arg-type]
+            dialog.set_pair(pair)
 
     def _split_from_compare(self, dialog: CompareView, a: FileRecord, b: FileRecord) -> None:
         dialog.close()
@@ -154,7 +151,8 @@ class DuplicatesActions(QObject):
     def split(self, a: FileRecord, b: FileRecord) -> None:
         """Remember the pair as different photos; their group is found again without it."""
         group = self.view.photos_model.group
-        self.view.submit("decide", lambda library: mark_not_duplicates(library.catalog, a, b))
+        self.view.run("Saving the decision",
+                      lambda library: mark_not_duplicates(library.catalog, a, b))
         if group is not None and group.ids == {a.id, b.id}:
             self.view.groups_model.remove(group)
             self.view.set_states(self.view.groups_model.groups())
@@ -167,7 +165,7 @@ class DuplicatesActions(QObject):
         if group is None:
             return
         decided = as_group(group)
-        self.view.submit("decide", lambda library: keep_all(library.catalog, decided))
+        self.view.run("Saving the decision", lambda library: keep_all(library.catalog, decided))
         self.view.groups_model.remove(group)
         self.view.set_states(self.view.groups_model.groups())
         self.view.message.emit(f"Keeping all {len(group.records)} photos of that group")
@@ -185,7 +183,7 @@ class DuplicatesActions(QObject):
         def run(library: Library) -> TrashReport:
             return trash_duplicates(library, cleanup)
 
-        self.view.submit("trash", run, self._trash_done)
+        self.view.run("Moving to the trash", run, self._trash_done)
 
     def _ask_trash(self, count: int, space: int) -> bool:
         answer = QMessageBox.question(
@@ -194,8 +192,7 @@ class DuplicatesActions(QObject):
             QMessageBox.StandardButton.Cancel)
         return answer == QMessageBox.StandardButton.Yes
 
-    def _trash_done(self, result: object) -> None:
-        report: TrashReport = result  # type: ignore[assignment]
+    def _trash_done(self, report: TrashReport) -> None:
         ids = {t.file_id for t in report.trashed}
         self.view.groups_model.forget_files(ids)
         self.view.set_states(self.view.groups_model.groups())
@@ -228,10 +225,9 @@ class DuplicatesActions(QObject):
         def run(_library: Library) -> RestoreReport:
             return restore_files(files)
 
-        self.view.submit("restore", run, self._restored)
+        self.view.run("Restoring from the trash", run, self._restored)
 
-    def _restored(self, result: object) -> None:
-        report: RestoreReport = result  # type: ignore[assignment]
+    def _restored(self, report: RestoreReport) -> None:
         indexer = self.view.session.indexer
         self._index_runs_to_wait = 2 if indexer.running else 1  # a running pass may miss them
         indexer.start()

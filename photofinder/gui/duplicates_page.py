@@ -2,66 +2,50 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu, QToolBar
+from PySide6.QtWidgets import QMenu, QStackedWidget, QToolBar
 
 from photofinder.gui.duplicates_actions import DuplicatesActions
 from photofinder.gui.duplicates_view import DuplicatesView
-
-if TYPE_CHECKING:
-    from photofinder.gui.main_window import MainWindow
+from photofinder.gui.session import SessionHolder
 
 
 class DuplicatesPage(QObject):
-    """Adds the view to the window's pages and the toggle to its View menu and toolbar."""
+    """Adds the view to `pages` and its toggle to the View menu and the toolbar."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.view = DuplicatesView(lambda: window.session)
+    closed = Signal()  # the user switched the page off: the owner shows its main page
+
+    def __init__(
+        self, sessions: SessionHolder, pages: QStackedWidget, view_menu: QMenu,
+        toolbar: QToolBar, parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._pages = pages
+        self.view = DuplicatesView(sessions)
         self.actions = DuplicatesActions(self.view)
-        window.pages.addWidget(self.view)
-        self.action = QAction("&Duplicates", window)
+        pages.addWidget(self.view)
+        self.action = QAction("&Duplicates", self)
         self.action.setCheckable(True)
         self.action.setShortcut(QKeySequence("Ctrl+D"))
         self.action.setToolTip("Review duplicate photos and clean up (Ctrl+D)")
         self.action.toggled.connect(self.show_view)
-        window.pages.currentChanged.connect(self._page_changed)
-        self._view_menu().addAction(self.action)
-        toolbar = window.findChild(QToolBar, "main-toolbar")
-        if toolbar is not None:
-            toolbar.addSeparator()
-            toolbar.addAction(self.action)
-        self.view.message.connect(window.show_message)
-        self.view.error.connect(window.show_error)
-        self.actions.trashed.connect(self._forget)
-
-    def _view_menu(self) -> QMenu:
-        bar = self.window.menuBar()
-        for action in bar.actions():
-            menu = action.menu()
-            if isinstance(menu, QMenu) and action.text().replace("&", "") == "View":
-                return menu
-        return bar.addMenu("&View")
+        pages.currentChanged.connect(self._page_changed)
+        view_menu.addAction(self.action)
+        toolbar.addSeparator()
+        toolbar.addAction(self.action)
 
     def show_view(self, on: bool) -> None:
         """Switch to the Duplicates view (finding groups on first show) or back."""
-        pages = self.window.pages
+        pages = self._pages
         if on and pages.currentWidget() is not self.view:
             pages.setCurrentWidget(self.view)
             self.view.ensure_loaded()
         elif not on and pages.currentWidget() is self.view:
-            self.window._show_page()
+            self.closed.emit()
 
     def _page_changed(self, _index: int) -> None:
-        self.action.setChecked(self.window.pages.currentWidget() is self.view)
-
-    def _forget(self, ids: set[int]) -> None:
-        for file_id in ids:
-            self.window.model.remove_file(file_id)
+        self.action.setChecked(self._pages.currentWidget() is self.view)
 
     def shutdown(self) -> None:
         if self.actions.compare_dialog is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import cast
+from typing import TypeVar
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction, QImage, QKeySequence
@@ -24,7 +24,7 @@ from photofinder.core.duplicates import Strictness
 from photofinder.core.keepers import human_size
 from photofinder.core.library import Library
 from photofinder.core.names import shown_name
-from photofinder.core.progress import Cancelled, CancelToken, Progress
+from photofinder.core.progress import Progress
 from photofinder.core.review import ReviewSettings
 from photofinder.gui.duplicates_delegate import DuplicatePhotoDelegate
 from photofinder.gui.duplicates_model import (
@@ -36,8 +36,10 @@ from photofinder.gui.duplicates_model import (
     PhotosModel,
     Thumbnails,
 )
-from photofinder.gui.duplicates_worker import JobController
-from photofinder.gui.session import Session
+from photofinder.gui.jobs import Job, JobContext, JobQueue
+from photofinder.gui.session import Session, SessionHolder
+
+T = TypeVar("T")
 
 _CHECKING = {  # progress stages of the duplicate search, as the status line names them
     "checking pairs": "Comparing likely pairs",
@@ -52,26 +54,22 @@ class DuplicatesView(QWidget):
     error = Signal(str)
     groups_changed = Signal()
     session_changed = Signal()
-    _find_progress = Signal(int, str)  # generation, text (emitted from the review thread)
 
-    def __init__(self, session: Callable[[], Session], parent: QWidget | None = None) -> None:
+    def __init__(self, sessions: SessionHolder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._session_of = session
-        self._attached = session()
+        self._sessions = sessions
         self.geometric = True  # confirm doubtful near-duplicates with keypoints
         self.settings = ReviewSettings()
         self.loaded = False
-        self._generation = 0
-        self._finding: CancelToken | None = None  # the running search, stopped by a newer one
-        self._handlers: dict[str, Callable[[object], None]] = {}
-        self.thumbnails = Thumbnails(lambda i: self._attached.images.request_thumbnail(i))
+        self._finding: Job[Found] | None = None  # the running search, stopped by a newer one
+        self.thumbnails = Thumbnails(lambda i: self.session.images.request_thumbnail(i))
         self.groups_model = GroupsModel(self.thumbnails, self)
         self.photos_model = PhotosModel(self.thumbnails, self)
         self.photos_model.marks_changed.connect(self._marks_changed)
         self._build()
-        self.jobs = JobController(self._attached.library, self)
-        self._connect()
-        self._find_progress.connect(self._show_find_progress)
+        self.jobs = self._new_jobs()
+        self._connect(sessions.session)
+        sessions.session_changed.connect(self._follow)
 
     # --- widgets -------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -162,27 +160,31 @@ class DuplicatesView(QWidget):
     # --- session and jobs ----------------------------------------------------------------------
     @property
     def session(self) -> Session:
-        """The window's session; after a switch, the view moves to the new library."""
-        session = self._session_of()
-        if session is not self._attached:
-            self._attached = session
-            self._stop_finding()
-            self.jobs.shutdown()
-            self.jobs.deleteLater()
-            self.jobs = JobController(session.library, self)
-            self.loaded = False
-            self.thumbnails.cache.clear()
-            self.groups_model.set_groups([])
-            self.show_group(-1)
-            self._connect()
-            self.session_changed.emit()
-        return session
+        return self._sessions.session
 
-    def _connect(self) -> None:
-        self.jobs.finished.connect(self._job_done)
-        self.jobs.failed.connect(self._job_failed)
-        self.jobs.busy_changed.connect(self._set_busy)
-        self._attached.images.thumbnails.connect(self._thumbnails_loaded)
+    def _follow(self, session: Session) -> None:
+        """A new session (another method or device): let go of the old library, start over."""
+        self._stop_finding()
+        self.jobs.shutdown()
+        self.jobs.deleteLater()
+        self.jobs = self._new_jobs()
+        self.loaded = False
+        self.thumbnails.cache.clear()
+        self.groups_model.set_groups([])
+        self.show_group(-1)
+        self._connect(session)
+        self.session_changed.emit()
+        if self.isVisible():
+            self.refresh()
+
+    def _new_jobs(self) -> JobQueue:
+        """The review queue: one job at a time, in the order they were asked for."""
+        jobs = JobQueue("photofinder-duplicates", self)
+        jobs.busy_changed.connect(self._set_busy)
+        return jobs
+
+    def _connect(self, session: Session) -> None:
+        session.images.thumbnails.connect(self._thumbnails_loaded)
 
     def shutdown(self) -> None:
         self._stop_finding()
@@ -190,25 +192,21 @@ class DuplicatesView(QWidget):
 
     def _stop_finding(self) -> None:
         if self._finding is not None:
-            self._finding.cancel()
+            self._finding.discard()
 
-    def submit(self, tag: str, job: Callable[[Library], object],
-               done: Callable[[object], None] | None = None) -> None:
-        self.session  # noqa: B018 - follow a session switch first
-        if done is not None:
-            self._handlers[tag] = done
-        self.jobs.submit(tag, job)
+    def run(self, what: str, work: Callable[[Library], T],
+            done: Callable[[T], None] | None = None) -> Job[T]:
+        """Run `work(library)` in the review queue, after the jobs asked for before it;
+        `done(result)` follows on the GUI thread, a failure becomes `error`."""
+        library = self.session.library
 
-    def _job_done(self, tag: str, result: object) -> None:
-        handler = self._handlers.pop(tag, None)
-        if handler is not None:
-            handler(result)
+        def job(_context: JobContext) -> T:
+            return work(library)
 
-    def _job_failed(self, tag: str, message: str) -> None:
-        self._handlers.pop(tag, None)
-        self.error.emit(message)
+        return self.jobs.submit(job, done, failed=self.error.emit, what=what)
 
-    def _set_busy(self, busy: bool) -> None:
+    def _set_busy(self, _busy: bool) -> None:
+        busy = self.jobs.busy  # not the signal's: a replaced queue may still say it is idle
         self.busy.setVisible(busy)
         for button in (self.trash_button, self.find_button):
             button.setEnabled(not busy)
@@ -236,35 +234,26 @@ class DuplicatesView(QWidget):
     def refresh(self) -> None:
         """Find the groups again (in the review thread); the latest request wins."""
         self.loaded = True
-        self._generation += 1
-        generation, geometric = self._generation, self.geometric
-        strictness = self.strictness_value()
+        geometric, strictness = self.geometric, self.strictness_value()
+        library = self.session.library
         self.summary.setText("Looking for duplicates…")
         self._stop_finding()
-        token = self._finding = CancelToken()
 
-        def report(progress: Progress) -> None:
-            if progress.stage in _CHECKING and progress.total:
-                self._find_progress.emit(generation, f"{_CHECKING[progress.stage]}: "
-                                                     f"{progress.done:,} of {progress.total:,}…")
-
-        def find(library: Library) -> Found | None:
-            try:
-                groups = library.duplicates(strictness, geometric, report, token)
-            except Cancelled:  # a newer search took over
-                return None
+        def find(context: JobContext) -> Found:
+            groups = library.duplicates(strictness, geometric, context.progress, context.token)
             return groups, ReviewSettings.load(library.catalog)
 
-        self.submit(f"find:{generation}", find, lambda result: self._found(generation, result))
+        self._finding = self.jobs.submit(find, self._found, failed=self.error.emit,
+                                         progress=self._show_find_progress,
+                                         what="Finding duplicates")
 
-    def _show_find_progress(self, generation: int, text: str) -> None:
-        if generation == self._generation and self.jobs.busy:
-            self.summary.setText(text)
+    def _show_find_progress(self, progress: Progress) -> None:
+        if progress.stage in _CHECKING and progress.total:
+            self.summary.setText(f"{_CHECKING[progress.stage]}: "
+                                 f"{progress.done:,} of {progress.total:,}…")
 
-    def _found(self, generation: int, result: object) -> None:
-        if generation != self._generation or result is None:
-            return
-        groups, self.settings = cast(Found, result)
+    def _found(self, result: Found) -> None:
+        groups, self.settings = result
         previous = {g.ids: g for g in self.groups_model.groups()}
         states = [GroupState.of(g, self.settings.reference_folders) for g in groups]
         self.set_states([previous.get(s.ids, s) for s in states])

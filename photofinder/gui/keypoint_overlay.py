@@ -6,7 +6,6 @@ import os
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 from PIL import Image
 from PySide6.QtCore import Qt, Signal, Slot
@@ -14,7 +13,7 @@ from PySide6.QtGui import QAction, QImage, QKeySequence, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
 from photofinder.core.keypoints import DEFAULT_KEYPOINT_TYPE, KEYPOINT_TYPES
-from photofinder.gui.background import BackgroundCall
+from photofinder.gui.jobs import JobQueue
 
 OVERLAY_SIDE = 1024  # longer side of the drawn overlay (the preview scales it down to fit)
 CACHE_SIZE = 24  # drawn overlays kept, so toggling back (or revisiting a photo) is instant
@@ -71,9 +70,7 @@ class KeypointOverlay(QWidget):
         self._plain: QImage | None = None
         self._shown: Key | None = None  # the overlay on screen, if any
         self._cache: OrderedDict[Key, DrawnOverlay] = OrderedDict()
-        self.worker = BackgroundCall("photofinder-keypoints", self)
-        self.worker.finished.connect(self._on_drawn)
-        self.worker.failed.connect(self._on_failed)
+        self.jobs = JobQueue("photofinder-keypoints", self, latest_wins=True)
         self.toggle = QAction("Keypoints", self)
         self.toggle.setCheckable(True)
         self.toggle.setShortcut(QKeySequence(Qt.Key.Key_K))
@@ -129,7 +126,7 @@ class KeypointOverlay(QWidget):
     def _refresh(self) -> None:
         key = self._key() if self.active else None
         if key is None:
-            self.worker.cancel()
+            self.jobs.discard_all()
             self._shown = None
             self._show(self._plain)
             self.count.setText("" if self._path is None or not self.active else "unreadable")
@@ -142,14 +139,13 @@ class KeypointOverlay(QWidget):
         self._shown = None
         self._show(self._plain)
         self.count.setText(f"finding {key[3]} keypoints…")
-        self.worker.start(partial(draw_overlay, key))
+        self.jobs.submit(lambda _: draw_overlay(key), self._on_drawn, failed=self._on_failed)
 
     def _display(self, drawn: DrawnOverlay) -> None:
         self._shown = drawn.key
         self._show(drawn.image)
         self.count.setText(f"{drawn.count} {drawn.key[3]} keypoints")
 
-    @Slot(object)
     def _on_drawn(self, drawn: DrawnOverlay) -> None:
         self._cache[drawn.key] = drawn
         while len(self._cache) > CACHE_SIZE:
@@ -157,9 +153,8 @@ class KeypointOverlay(QWidget):
         if self.active and drawn.key == self._key():
             self._display(drawn)
 
-    @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.count.setText(f"keypoints failed: {message}")
 
     def shutdown(self) -> None:
-        self.worker.shutdown()
+        self.jobs.shutdown()

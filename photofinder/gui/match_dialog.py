@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 from PIL import Image
@@ -21,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from photofinder.core.keypoints import DEFAULT_KEYPOINT_TYPE
-from photofinder.gui.background import BackgroundCall
+from photofinder.gui.jobs import JobQueue
 from photofinder.gui.keypoint_overlay import fill_kinds, pil_to_qimage
 from photofinder.gui.preview import ImageView
 
@@ -113,25 +112,22 @@ class MatchDialog(QDialog):
         layout.addWidget(self.view, 1)
         layout.addLayout(controls)
         layout.addWidget(buttons)
-        self.worker = BackgroundCall("photofinder-matches", self)
-        self.worker.finished.connect(self._on_result)
-        self.worker.failed.connect(self._on_failed)
+        self.jobs = JobQueue("photofinder-matches", self, latest_wins=True)
         self.recompute()
 
     @Slot()
     def recompute(self) -> None:
         self.outcome = None
-        self.summary.setText(f"Matching {self.kind.currentData()} keypoints…")
-        self.worker.start(partial(compute_matches, self._query, self._target,
-                                  str(self.kind.currentData())))
+        query, target, kind = self._query, self._target, str(self.kind.currentData())
+        self.summary.setText(f"Matching {kind} keypoints…")
+        self.jobs.submit(lambda _: compute_matches(query, target, kind), self._on_result,
+                         failed=self._on_failed)
 
-    @Slot(object)
     def _on_result(self, result: MatchResult) -> None:
         self.outcome = result
         self.summary.setText(summary(result))
         self._show()
 
-    @Slot(str)
     def _on_failed(self, message: str) -> None:
         self.summary.setText(f"Matching failed: {message}")
 
@@ -144,8 +140,8 @@ class MatchDialog(QDialog):
             )
 
     def shutdown(self) -> None:
-        """Wait for the matching worker (a second or so at most)."""
-        self.worker.shutdown()
+        """Wait for the matching job (a second or so at most)."""
+        self.jobs.shutdown()
 
     def done(self, code: int) -> None:
         self.shutdown()

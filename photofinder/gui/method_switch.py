@@ -4,25 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, QSettings, Signal, Slot
 from PySide6.QtGui import QAction, QHelpEvent
-from PySide6.QtWidgets import QMenu, QToolBar, QToolTip
+from PySide6.QtWidgets import QListView, QToolTip, QWidget
 
 from photofinder.core.errors import PhotoFinderError
 from photofinder.core.names import shown
 from photofinder.core.pipeline import IndexReport
 from photofinder.core.progress import Progress
 from photofinder.core.search import SearchHit
-from photofinder.gui import layout
+from photofinder.gui.chrome import Chrome
 from photofinder.gui.compare_methods_dialog import CompareMethodsDialog
+from photofinder.gui.controls import MethodCombo
 from photofinder.gui.match_dialog import MatchDialog, QuerySource
-from photofinder.gui.session import Session
-from photofinder.gui.status_panel import format_report
-
-if TYPE_CHECKING:
-    from photofinder.gui.main_window import MainWindow
+from photofinder.gui.preview import PreviewPane
+from photofinder.gui.query import QueryHistory
+from photofinder.gui.result_actions import ResultActions
+from photofinder.gui.results_model import ResultsModel
+from photofinder.gui.session import Session, SessionHolder
+from photofinder.gui.status_panel import IndexingPanel, format_report
 
 PRECISE_KEY = "search/precise"
 
@@ -57,44 +58,42 @@ def verified_note(hits: Sequence[SearchHit]) -> str:
 
 class MethodSwitch(QObject):
     """A new method indexes in a second session while the current one keeps answering
-    searches; when its update ends the window adopts it (and re-runs the current query)."""
+    searches; when its update ends the holder adopts it (`switched` follows)."""
 
     switched = Signal(str)  # the method now in use
+    message = Signal(str)
+    error = Signal(str)
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self._window = window
+    def __init__(
+        self, sessions: SessionHolder, indexing: IndexingPanel, combo: MethodCombo,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._sessions = sessions
+        self._indexing = indexing
+        self._combo = combo
         self.pending: Session | None = None
-        window.indexing.cancel_clicked.connect(self.cancel)
-        window.method_combo.activated.connect(self._on_combo)
-
-    @Slot()
-    def _on_combo(self) -> None:
-        """Choosing the method in use again abandons a pending switch."""
-        window = self._window
-        if self.pending and window.method_combo.value() == window.session.library.info.name:
-            self.cancel()
+        indexing.cancel_clicked.connect(self.cancel)
 
     def request(self, method: str, device: str) -> bool:
         """Start switching to `method` in the background; False when it is the current one
         (a device change alone is the caller's: it reopens at once)."""
-        window = self._window
         self.cancel()
-        current = window.session.library.info.name
+        current = self._sessions.session.library.info.name
         if method == current:
             return False
         try:
-            session = Session(window._data_dir, method, device, window._debounce, window)
+            session = self._sessions.open(method, device)
         except PhotoFinderError as exc:
-            window.show_error(f"Cannot switch to {method}: {exc}")
+            self.error.emit(f"Cannot switch to {method}: {exc}")
             self._select(current)
             return True
         self.pending = session
         session.indexer.progress.connect(self._on_progress)
         session.indexer.finished.connect(self._on_finished)
         session.indexer.failed.connect(self._on_failed)
-        window.indexing.set_running(True)
-        window.show_message(f"Indexing with {method}; searches use {current} until it is ready")
+        self._indexing.set_running(True)
+        self.message.emit(f"Indexing with {method}; searches use {current} until it is ready")
         session.indexer.start()
         self._select(method)
         return True
@@ -107,12 +106,12 @@ class MethodSwitch(QObject):
             return
         session.shutdown()
         session.deleteLater()
-        window = self._window
-        window.indexing.set_running(window.session.indexer.running)
-        self._select(window.session.library.info.name)
+        current = self._sessions.session
+        self._indexing.set_running(current.indexer.running)
+        self._select(current.library.info.name)
 
     def _select(self, method: str) -> None:
-        combo = self._window.method_combo
+        combo = self._combo
         row = combo.findData(method)
         if row < 0:
             combo.addItem(method, method)
@@ -124,17 +123,17 @@ class MethodSwitch(QObject):
     @Slot(object)
     def _on_progress(self, progress: Progress) -> None:
         if self.pending is not None:
-            indexing = self._window.indexing
-            indexing.show_progress(progress)
+            self._indexing.show_progress(progress)
             name = self.pending.library.info.name
-            indexing.label.setText(f"Switching to {name} · {indexing.label.text()}")
+            label = self._indexing.label
+            label.setText(f"Switching to {name} · {label.text()}")
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
         if self.pending is not None:
             name = self.pending.library.info.name
             self.cancel()
-            self._window.show_error(f"Switching to {name} failed: {message}")
+            self.error.emit(f"Switching to {name} failed: {message}")
 
     @Slot(object)
     def _on_finished(self, report: IndexReport) -> None:
@@ -143,26 +142,16 @@ class MethodSwitch(QObject):
             return
         if report.cancelled:
             self.cancel()
-            self._window.show_message("Method switch cancelled")
+            self.message.emit("Method switch cancelled")
             return
         self.pending = None
         session.indexer.progress.disconnect(self._on_progress)
         session.indexer.finished.disconnect(self._on_finished)
         session.indexer.failed.disconnect(self._on_failed)
-        window = self._window
-        old, window.session = window.session, session
-        old.shutdown()
-        old.deleteLater()
-        window.settings.setValue("method", session.library.info.name)
-        window.settings.setValue("device", session.library.device)
-        layout.connect_session(window)
-        window.indexing.set_running(session.indexer.running)
-        window.indexing.label.setText(format_report(report))
+        self._sessions.adopt(session)
+        self._indexing.set_running(session.indexer.running)
+        self._indexing.label.setText(format_report(report))
         session.restart_watching()
-        if window.current_query is not None:
-            window.run_query(window.current_query, record=False)
-        else:
-            window.refresh_browse()
         self._select(session.library.info.name)
         self.switched.emit(session.library.info.name)
 
@@ -170,78 +159,64 @@ class MethodSwitch(QObject):
 class _HitToolTips(QObject):
     """Result tooltips that include a precise search's keypoint inliers."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self._window = window
+    def __init__(self, view: QListView, model: ResultsModel) -> None:
+        super().__init__(view)
+        self._view, self._model = view, model
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
-            window = self._window
-            index = window.view.indexAt(event.pos())
-            hit = window.model.hit(index.row()) if index.isValid() else None
+            index = self._view.indexAt(event.pos())
+            hit = self._model.hit(index.row()) if index.isValid() else None
             if hit is not None and inliers_of(hit) is not None:
-                QToolTip.showText(event.globalPos(), hit_tooltip(hit), window.view)
+                QToolTip.showText(event.globalPos(), hit_tooltip(hit), self._view)
                 return True
         return False
 
 
-def _menu(window: MainWindow, title: str) -> QMenu:
-    """The menu bar's menu called `title` (created at the end when missing)."""
-    for action in window.menuBar().actions():
-        menu = action.menu()
-        if isinstance(menu, QMenu) and action.text().replace("&", "") == title:
-            return menu
-    return window.menuBar().addMenu(f"&{title}")
-
-
 class InspectTools(QObject):
-    """Installs the precise-search switch, Show matches…, Tools → Compare methods…, and owns
-    the method switch; `shutdown` waits for every worker they started."""
+    """The precise-search switch, Show matches… and Tools → Compare methods…; `shutdown`
+    waits for every job they started."""
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self._window = window
-        self.switch = MethodSwitch(window)
+    rerun = Signal()  # the precise switch changed: search for the current query again
+    message = Signal(str)
+
+    def __init__(
+        self, *, settings: QSettings, history: QueryHistory, data_dir: Path | None,
+        chrome: Chrome, results: ResultActions, view: QListView, model: ResultsModel,
+        preview: PreviewPane, parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self._settings, self._history, self._data_dir = settings, history, data_dir
+        self._preview, self._parent = preview, parent
         self.match_dialog: MatchDialog | None = None
         self.compare_dialog: CompareMethodsDialog | None = None
-        self.precise = QAction("Precise search", window)
+        self.precise = QAction("Precise search", self)
         self.precise.setCheckable(True)
         self.precise.setToolTip("Also find rotated, mirrored and cropped copies: query variants, "
                                 "then keypoint verification (slower)")
-        self.precise.setChecked(str(window.settings.value(PRECISE_KEY, "false")) == "true")
+        self.precise.setChecked(str(settings.value(PRECISE_KEY, "false")) == "true")
         self.precise.toggled.connect(self._on_precise)
-        toolbar = window.findChild(QToolBar, "main-toolbar")
-        if isinstance(toolbar, QToolBar):
-            toolbar.addSeparator()
-            toolbar.addAction(self.precise)
-        actions = window.result_actions
-        _menu(window, "Photo").addAction(actions.actions["matches"])
-        actions.show_matches.connect(self.show_matches)
-        window.preview.keypoints.matches_clicked.connect(self._preview_matches)
-        tools = _menu(window, "Tools")
-        tools.addAction(self.precise)
-        compare = QAction("Compare methods…", window)
+        chrome.toolbar.addSeparator()
+        chrome.toolbar.addAction(self.precise)
+        chrome.photo_menu.addAction(results.actions["matches"])
+        results.show_matches.connect(self.show_matches)
+        preview.keypoints.matches_clicked.connect(self._preview_matches)
+        chrome.tools_menu.addAction(self.precise)
+        compare = QAction("Compare methods…", self)
         compare.triggered.connect(self.show_compare)
-        tools.addAction(compare)
-        self._tooltips = _HitToolTips(window)
-        window.view.viewport().installEventFilter(self._tooltips)
+        chrome.tools_menu.addAction(compare)
+        self._tooltips = _HitToolTips(view, model)
+        view.viewport().installEventFilter(self._tooltips)
 
     @Slot(bool)
     def _on_precise(self, on: bool) -> None:
-        window = self._window
-        window.settings.setValue(PRECISE_KEY, "true" if on else "false")
-        if window.current_query is not None:
-            window.run_query(window.current_query, record=False)
-
-    def _query_source(self) -> QuerySource | None:
-        query = self._window.current_query
-        if query is None:
-            return None
-        return query.path if query.path is not None else query.data
+        self._settings.setValue(PRECISE_KEY, "true" if on else "false")
+        if self._history.current is not None:
+            self.rerun.emit()
 
     @Slot()
     def _preview_matches(self) -> None:
-        record = self._window.preview.record
+        record = self._preview.record
         if record is not None:
             self.open_matches(Path(record.path))
 
@@ -250,32 +225,33 @@ class InspectTools(QObject):
         self.open_matches(Path(hit.path))
 
     def open_matches(self, target: Path) -> MatchDialog | None:
-        window = self._window
-        source, query = self._query_source(), window.current_query
+        query = self._history.current
+        source: QuerySource | None = None
+        if query is not None:
+            source = query.path if query.path is not None else query.data
         if source is None or query is None:
-            window.show_message("Search for a photo first: matches are drawn between the "
-                                "query and a result")
+            self.message.emit("Search for a photo first: matches are drawn between the "
+                              "query and a result")
             return None
         if self.match_dialog is not None:
             self.match_dialog.close()
             self.match_dialog.shutdown()
             self.match_dialog.deleteLater()
-        dialog = MatchDialog(query.label, source, target, window.preview.keypoints.kind_name(),
-                             window)
+        dialog = MatchDialog(query.label, source, target, self._preview.keypoints.kind_name(),
+                             self._parent)
         self.match_dialog = dialog
         dialog.show()
         return dialog
 
     def show_compare(self) -> CompareMethodsDialog:
         if self.compare_dialog is None:
-            self.compare_dialog = CompareMethodsDialog(self._window._data_dir, self._window)
+            self.compare_dialog = CompareMethodsDialog(self._data_dir, self._parent)
         self.compare_dialog.show()
         self.compare_dialog.raise_()
         return self.compare_dialog
 
     def shutdown(self) -> None:
-        self.switch.cancel()
-        self._window.preview.keypoints.shutdown()
+        self._preview.keypoints.shutdown()
         for dialog in (self.match_dialog, self.compare_dialog):
             if dialog is not None:
                 dialog.shutdown()

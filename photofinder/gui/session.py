@@ -7,11 +7,13 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 
+from photofinder.core.embedders import DEFAULT_METHOD
+from photofinder.core.errors import PhotoFinderError
 from photofinder.core.library import Library
 from photofinder.core.watcher import DEFAULT_DEBOUNCE_S, FolderWatcher
 from photofinder.gui.image_loader import ImageLoader
-from photofinder.gui.search_worker import SearchController
-from photofinder.gui.workers import IndexController
+from photofinder.gui.indexer import IndexController
+from photofinder.gui.searcher import SearchController
 
 
 class Session(QObject):
@@ -76,3 +78,48 @@ class Session(QObject):
         self.search.shutdown()
         self.images.shutdown()
         self.library.close()
+
+
+class SessionHolder(QObject):
+    """The window's open session. Every swap goes through `adopt`: `session_changed` tells
+    pages and tools first (so they let go of the old library), then the old one is closed."""
+
+    session_changed = Signal(object)  # the new Session
+
+    def __init__(
+        self,
+        data_dir: Path | None,
+        method: str,
+        device: str,
+        debounce_s: float = DEFAULT_DEBOUNCE_S,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.data_dir = data_dir
+        self._debounce = debounce_s
+        self._session = self.open_or_default(method, device)
+
+    @property
+    def session(self) -> Session:
+        return self._session
+
+    def open(self, method: str, device: str) -> Session:
+        """A new session on the same data folder (not adopted yet); PhotoFinderError if the
+        method cannot be used."""
+        return Session(self.data_dir, method, device, self._debounce, self)
+
+    def open_or_default(self, method: str, device: str) -> Session:
+        try:
+            return self.open(method, device)
+        except PhotoFinderError:
+            return self.open(DEFAULT_METHOD, "auto")
+
+    def adopt(self, session: Session) -> None:
+        """Make `session` the current one; the old one is shut down and deleted."""
+        old, self._session = self._session, session
+        self.session_changed.emit(session)
+        old.shutdown()
+        old.deleteLater()
+
+    def shutdown(self) -> None:
+        self._session.shutdown()

@@ -1,28 +1,26 @@
-"""A registry of the app's QThreads, so shutdown and tests can check none is left running."""
+"""A registry of the app's thread pools, so shutdown and tests can check none is left running."""
 
 from __future__ import annotations
 
 import weakref
 
-from PySide6.QtCore import QThread
+from PySide6.QtCore import QThreadPool
 
-_threads: weakref.WeakSet[QThread] = weakref.WeakSet()
+_pools: weakref.WeakSet[QThreadPool] = weakref.WeakSet()
 
 
-def new_thread(name: str) -> QThread:
-    thread = QThread()
-    thread.setObjectName(name)
-    _threads.add(thread)
-    return thread
+def register_pool(pool: QThreadPool) -> None:
+    """Count `pool` (named by its objectName) among the app's threads."""
+    _pools.add(pool)
 
 
 def running_threads() -> list[str]:
-    """Names of the app's QThreads still running."""
+    """Names of the app's pools with a job still running."""
     alive: list[str] = []
-    for thread in list(_threads):
+    for pool in list(_pools):
         try:
-            if thread.isRunning():
-                alive.append(thread.objectName())
+            if pool.activeThreadCount() > 0:
+                alive.append(pool.objectName())
         except RuntimeError:  # the C++ object is already deleted
             continue
     return alive

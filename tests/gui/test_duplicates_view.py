@@ -300,3 +300,15 @@ def test_a_newer_search_stops_the_running_one_quietly(
     assert [g.ids for g in view.groups_model.groups()] == alone
     assert errors == []
     assert "groups" in view.summary.text()
+
+
+def test_the_view_follows_a_new_session_at_once(
+    review: tuple[MainWindow, DuplicatesView], qtbot: QtBot
+) -> None:
+    window, view = review
+    old = view.session
+    window.reopen("efficientnet-lite0", "cpu")  # a device change opens a new session
+    assert view.session is window.session is not old
+    wait_idle(qtbot, view)  # on screen: found again in the new session
+    assert [len(g.records) for g in view.groups_model.groups()] == [3, 2, 2]
+    wait_indexed(qtbot, window)

@@ -67,14 +67,14 @@ def test_overlay_toggles_shows_a_count_and_reuses_the_cache(
     assert count > 100  # a textured photo
     overlay = window.preview.view.image()
     assert max(overlay.width(), overlay.height()) == 1024  # the drawn overlay, not the photo
-    assert bar.worker.runs == 1
+    assert bar.jobs.submitted == 1
     bar.toggle.trigger()  # off: the plain photo is back
     assert bar.count.text() == ""
     assert window.preview.view.image() is not overlay
     bar.toggle.trigger()  # on again: from the cache, at once, no worker run
     assert bar.count.text() == f"{count} SIFT keypoints"
     assert window.preview.view.image() is overlay
-    assert bar.worker.runs == 1
+    assert bar.jobs.submitted == 1
 
 
 def test_keypoint_types_orb_and_disabled_surf(
@@ -92,8 +92,8 @@ def test_keypoint_types_orb_and_disabled_surf(
     qtbot.waitUntil(lambda: bar.count.text().endswith("SIFT keypoints"), timeout=10000)
     bar.kind.setCurrentIndex(bar.kind.findData("ORB"))
     qtbot.waitUntil(lambda: bar.count.text().endswith("ORB keypoints"), timeout=10000)
-    assert bar.worker.runs == 2
+    assert bar.jobs.submitted == 2
     preview(window, textured["crop"])  # another photo while on: drawn for it
-    qtbot.waitUntil(lambda: bar.worker.runs == 3 and "finding" not in bar.count.text(),
+    qtbot.waitUntil(lambda: bar.jobs.submitted == 3 and "finding" not in bar.count.text(),
                     timeout=10000)
     assert bar.count.text().endswith("ORB keypoints")

@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 from photofinder.core.verify import MIN_INLIERS
 from photofinder.gui.main_window import MainWindow
 from photofinder.gui.match_dialog import MatchDialog
-from photofinder.gui.search_worker import Query
+from photofinder.gui.query import Query
 from tests.gui.test_keypoints_view import preview, textured, textured_window
 
 __all__ = ["textured", "textured_window"]  # fixtures shared with the keypoint view tests

@@ -18,7 +18,7 @@ from photofinder.core import embedders
 from photofinder.core.embedders import list_methods, method_info
 from photofinder.gui.main_window import MainWindow
 from photofinder.gui.method_switch import PRECISE_KEY, hit_tooltip, inliers_of
-from photofinder.gui.search_worker import Query
+from photofinder.gui.query import Query
 from tests.gui.conftest import OFFSCREEN_NOISE, FakeEmbedder, wait_indexed
 from tests.gui.test_keypoints_view import textured, textured_window
 
@@ -98,18 +98,18 @@ def test_method_switch_keeps_the_old_index_answering_until_the_new_one_is_ready(
     window.method_combo.apply_methods(list_methods())
     window.method_combo.setCurrentIndex(window.method_combo.findData("hog"))
     window.method_combo.activated.emit(window.method_combo.currentIndex())  # a user's choice
-    pending = window.tools.switch.pending
+    pending = window.switch.pending
     assert pending is not None and pending.library.info.name == "hog"
     assert window.session is old and old.library.info.name == "efficientnet-lite0"
     qtbot.waitUntil(lambda: "Switching to hog" in window.indexing.label.text(), timeout=10000)
     with qtbot.waitSignal(old.search.results, timeout=10000):  # the old index still answers
         window.run_query(Query(label="coffee", path=textured["coffee"]))
     assert window.model.rowCount() == 2 and window.session is old
-    assert window.tools.switch.pending is pending
-    with qtbot.waitSignal(window.tools.switch.switched, timeout=20000) as switched:
+    assert window.switch.pending is pending
+    with qtbot.waitSignal(window.switch.switched, timeout=20000) as switched:
         gate.set()
     assert switched.args == ["hog"]
-    assert window.session is pending and window.tools.switch.pending is None
+    assert window.session is pending and window.switch.pending is None
     assert window.settings.value("method") == "hog"
     assert window.method_combo.value() == "hog"
     qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=10000)  # query re-run
@@ -122,12 +122,12 @@ def test_choosing_the_current_method_again_abandons_the_switch(
     window = textured_window
     old = window.session
     window.reopen("hog", "auto")
-    assert window.tools.switch.pending is not None
+    assert window.switch.pending is not None
     gate.set()  # let the pending run reach a checkpoint, so cancelling is quick
     combo = window.method_combo
     combo.setCurrentIndex(combo.findData("efficientnet-lite0"))
     combo.activated.emit(combo.currentIndex())
-    assert window.tools.switch.pending is None and window.session is old
+    assert window.switch.pending is None and window.session is old
     assert combo.value() == "efficientnet-lite0"
 
 
@@ -165,6 +165,7 @@ def labelled_folder(root: Path) -> Path:
 
 
 @pytest.mark.qt_log_ignore(OFFSCREEN_NOISE, "does not support raise")
+@pytest.mark.slow
 def test_compare_methods_dialog_fills_the_table_and_shows_the_plot(
     qtbot: QtBot, make_window: Callable[..., MainWindow], tmp_path: Path
 ) -> None:

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from photofinder.core.embedders import method_info
-from photofinder.gui.chrome import go
 from photofinder.gui.drop import DropError, query_from_mime
 from photofinder.gui.main_window import MainWindow
 from tests.gui.conftest import COLOURS, OFFSCREEN_NOISE, FakeEmbedder
@@ -140,11 +139,11 @@ def test_back_and_forward(qtbot: QtBot, indexed: MainWindow, photos: Path) -> No
         drop(indexed, mime)
         wait_results(qtbot, indexed, name)
     assert indexed.back_action.isEnabled() and not indexed.forward_action.isEnabled()
-    go(indexed, -1)
+    indexed.back_action.trigger()
     wait_results(qtbot, indexed, "red.jpg")
     assert first_names(indexed) == ["red2.jpg"]
     assert indexed.forward_action.isEnabled()
-    go(indexed, 1)
+    indexed.forward_action.trigger()
     wait_results(qtbot, indexed, "blue.jpg")
 
 
@@ -182,3 +181,19 @@ def test_first_search_shows_busy_state_while_the_model_loads(
     assert slow_load == ["efficientnet-lite0"]
     assert QGuiApplication.overrideCursor() is None
     assert first_names(window) == ["purple.jpg"]
+
+
+def test_an_unexpected_search_error_is_a_plain_sentence(
+    qtbot: QtBot, indexed: MainWindow, photos: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise KeyError("internal-state")
+
+    monkeypatch.setattr(indexed.session.library, "search_files", broken)
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photos / "red.jpg"))])
+    drop(indexed, mime)
+    qtbot.waitUntil(lambda: indexed.last_error != "")
+    assert indexed.last_error.startswith("The search failed: an unexpected error (KeyError)")
+    assert "internal-state" not in indexed.last_error and "KeyError(" not in indexed.last_error
+    assert QGuiApplication.overrideCursor() is None  # not left busy

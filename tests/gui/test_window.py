@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 from photofinder.gui.drop import query_from_path
 from photofinder.gui.folders_dialog import FoldersDialog
 from photofinder.gui.main_window import MainWindow
-from photofinder.gui.search_worker import Query
+from photofinder.gui.query import Query
 from tests.gui.conftest import wait_indexed
 
 STARTUP_PROBE = """
@@ -21,7 +21,7 @@ import json, os, sys, time
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from photofinder.gui.app import make_application
 from photofinder.gui.main_window import MainWindow
-from photofinder.gui.search_worker import Query
+from photofinder.gui.query import Query
 app = make_application(["probe"])
 window = MainWindow(sys.argv[1])
 window.show()
@@ -48,7 +48,7 @@ def test_settings_survive_a_restart(
     wait_indexed(qtbot, window)
     window.resize(700, 500)  # the offscreen screen is 800 × 600
     window.size_slider.setValue(220)
-    window.run_query(window.history[0] if window.history else _query(photos / "red.jpg"))
+    window.run_query(_query(photos / "red.jpg"))
     qtbot.waitUntil(lambda: window.model.rowCount() == 5)
     window.close()
     again = make_window()
