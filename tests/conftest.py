@@ -11,6 +11,8 @@ from photofinder.core.library import Library
 from tests.support.fake_embedder import load_fake_embedder
 
 
+# GUI tests over about a second, left to the full run. They are marked here, not in their files,
+# while tests/gui is being reworked; once it settles, `@pytest.mark.slow` on each replaces this.
 @pytest.fixture(scope="session")
 def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One ONNX export for the whole session (it takes seconds)."""

@@ -28,6 +28,7 @@ from photofinder.core.locks import library_lock
 from photofinder.core.progress import Cancelled
 from photofinder.core.repair import repair_library
 from photofinder.core.vector_index import IndexKey, VectorIndex
+from tests.support.marks import slow
 from tests.support.photos import make_library, write_jpeg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +83,7 @@ def search_top(data: Path, query: Path) -> str:
 
 
 # --- the search index --------------------------------------------------------------------------
-@pytest.mark.parametrize("where", [0.0, 0.5, 1.0])
+@pytest.mark.parametrize("where", [slow(0.0), 0.5, slow(1.0)])  # the middle one in the fast tier
 def test_damaged_index_is_detected_and_rebuilt(tmp_path: Path, where: float) -> None:
     photos, data = indexed_library(tmp_path, 30)
     index, meta = index_files(data)
@@ -181,6 +182,7 @@ def tiny_indexes_disk(tmp_path: Path) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
+@pytest.mark.slow
 def test_full_disk_keeps_the_index_and_says_why(tmp_path: Path, tiny_indexes_disk: Path) -> None:
     photos, data = indexed_library(tmp_path, 20)
     index, meta = index_files(data)
@@ -306,6 +308,7 @@ def status(data: Path) -> dict[str, object]:
     return dict(json.loads(done.stdout))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("table", ["files", "vectors", "roots"])
 def test_damaged_catalogue_gives_one_line_then_repair_recovers(
     tmp_path: Path, table: str
@@ -336,6 +339,7 @@ def test_damaged_catalogue_gives_one_line_then_repair_recovers(
     assert json.loads(cli(data, "repair", "--json").stdout)["healthy"]
 
 
+@pytest.mark.slow
 def test_emptied_catalogue_is_reported_not_recreated(tmp_path: Path) -> None:
     photos, data = indexed_library(tmp_path, 12)
     catalog = data / "catalog.sqlite3"
@@ -368,6 +372,7 @@ def test_healthy_catalogue_is_left_alone(library: Library) -> None:
 
 
 # --- processes together ------------------------------------------------------------------------
+@pytest.mark.slow
 def test_processes_starting_together_on_a_new_data_dir(tmp_path: Path) -> None:
     pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
     environment = {**os.environ, "PYTHONPATH": pythonpath}

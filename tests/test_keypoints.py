@@ -84,13 +84,3 @@ def test_cache_returns_the_same_result_until_the_file_changes(tmp_path: Path) ->
     stat = path.stat()
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     assert keypoints.detect_file(path) is not first
-
-
-def test_cache_is_bounded() -> None:
-    cache = keypoints.LRUCache(2)
-    cache.put("a", 1)
-    cache.put("b", 2)
-    assert cache.get("a") == 1
-    cache.put("c", 3)  # evicts b, the least recently used
-    assert cache.get("b") is None and cache.get("a") == 1 and cache.get("c") == 3
-    assert len(cache) == 2

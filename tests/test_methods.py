@@ -25,8 +25,10 @@ from photofinder.core.embedders import (
 )
 from photofinder.core.embedders import orb_bow as orb_bow_module
 from photofinder.core.embedders.base import FloatArray, embed_images
+from photofinder.core.embedders.codebook import sample_photos
 from photofinder.core.embedders.runtime import TorchRunner
 from photofinder.core.errors import MethodUnavailableError
+from photofinder.core.imageio import DecodedPhoto, decode_file
 from photofinder.core.library import Library
 from photofinder.core.weights import OFFLINE_ENV
 
@@ -144,6 +146,42 @@ def test_codebook_is_learned_on_first_index_then_reused(
     assert method_info(name, data / "models").version == version
 
 
+def test_a_codebook_for_an_indexed_library_is_learned_from_its_catalogue(
+    tiny_codebooks: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photos = tmp_path / "photos"
+    catalogued = write_textured(photos, 6)
+    private = write_textured(photos / "private", 2, start=20)
+    data = tmp_path / "data"
+    with Library(data, method="hog", device="cpu") as lib:
+        lib.add_roots([photos])
+        lib.update()
+        lib.exclude_folder(photos / "private")
+    write_textured(photos, 1, start=50)  # on disk, not catalogued yet
+    decoded: list[Path] = []
+
+    def recording_decode(path: Path) -> DecodedPhoto:
+        decoded.append(Path(path))
+        return decode_file(path)
+
+    monkeypatch.setattr("photofinder.core.library.decode_file", recording_decode)
+    with Library(data, method="orb-bow", device="cpu") as lib:
+        lib.update()
+        assert not lib.info.version.endswith("-unfitted")
+    assert sorted(decoded) == sorted(catalogued)  # not the new photo, not the excluded ones
+    assert not set(decoded) & set(private)
+
+
+def test_a_codebook_sample_leaves_out_excluded_folders_and_is_seeded(tmp_path: Path) -> None:
+    photos = [tmp_path / "a" / f"{n}.jpg" for n in range(10)]
+    photos += [tmp_path / "a" / "skip" / f"{n}.jpg" for n in range(5)]
+    sample = sample_photos(reversed(photos), [tmp_path / "a" / "skip"], limit=4, seed=1)
+    assert len(sample) == 4 and sample == sorted(sample)
+    assert all(p.parent == tmp_path / "a" for p in sample)
+    assert sample == sample_photos(photos, [tmp_path / "a" / "skip"], limit=4, seed=1)
+    assert sample_photos(photos[:3], limit=4) == sorted(photos[:3])
+
+
 def test_codebook_methods_tell_photos_apart(tiny_codebooks: None, tmp_path: Path) -> None:
     for name in ("sift-vlad", "orb-bow"):
         spec_images = [textured(200 + i) for i in range(6)]
@@ -167,6 +205,7 @@ def save_random(model: torch.nn.Module, path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_models_import_validates_and_copies_then_resnet50_embeds_via_onnx(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], no_download: list[str]
 ) -> None:
@@ -191,6 +230,7 @@ def test_models_import_validates_and_copies_then_resnet50_embeds_via_onnx(
     assert no_download == []
 
 
+@pytest.mark.slow
 def test_models_import_rejects_a_wrong_file_with_a_clear_message(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -210,6 +250,7 @@ def test_models_import_rejects_a_wrong_file_with_a_clear_message(
     assert not (data / "models" / "resnet50.pt").exists()
 
 
+@pytest.mark.slow
 def test_mobilenet_v3_from_imported_weights(tmp_path: Path, eager_cpu: None) -> None:
     from torchvision.models import mobilenet_v3_large
 
@@ -223,6 +264,7 @@ def test_mobilenet_v3_from_imported_weights(tmp_path: Path, eager_cpu: None) -> 
     assert_tells_apart(embedder, count=3)
 
 
+@pytest.mark.slow
 def test_vit_b16_from_a_download_averages_tokens(
     tmp_path: Path, eager_cpu: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -283,6 +325,7 @@ def moco_checkpoint(path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_moco_v2_checkpoint_import_strips_prefix_and_head(
     tmp_path: Path, eager_cpu: None, capsys: pytest.CaptureFixture[str]
 ) -> None:

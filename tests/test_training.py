@@ -4,6 +4,7 @@ versions, resume, cancel and the `train` command, on a handful of tiny generated
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,7 @@ def dirs(tmp_path: Path, model_cache: Path) -> tuple[Path, Path]:
     return tmp_path / "data" / "models", model_cache
 
 
+@pytest.mark.slow
 def test_finetune_trains_saves_and_embeds(tmp_path: Path, dirs: tuple[Path, Path]) -> None:
     models, cache = dirs
     assert not method_info("efficientnet-lite0-ft", models).available
@@ -57,6 +59,7 @@ def test_finetune_trains_saves_and_embeds(tmp_path: Path, dirs: tuple[Path, Path
     assert method_info("efficientnet-lite0-ft", models).version == again.version
 
 
+@pytest.mark.slow
 def test_cancel_stops_and_resume_continues(tmp_path: Path, dirs: tuple[Path, Path]) -> None:
     models, cache = dirs
     samples = training.labelled_photos(albums(tmp_path / "photos"))
@@ -79,6 +82,7 @@ def test_cancel_stops_and_resume_continues(tmp_path: Path, dirs: tuple[Path, Pat
     assert not (models / "efficientnet-lite0-ft.checkpoint.pt").exists()
 
 
+@pytest.mark.slow
 def test_cancel_mid_epoch_saves_nothing(tmp_path: Path, dirs: tuple[Path, Path]) -> None:
     models, cache = dirs
     token = CancelToken()
@@ -94,6 +98,7 @@ def test_cancel_mid_epoch_saves_nothing(tmp_path: Path, dirs: tuple[Path, Path])
     assert not (models / "efficientnet-lite0-ft.npz").exists()
 
 
+@pytest.mark.slow
 def test_simclr_runs_an_epoch_and_saves(tmp_path: Path, dirs: tuple[Path, Path]) -> None:
     models, cache = dirs
     photos = training.find_photos(albums(tmp_path / "photos", count=2, per_album=3))
@@ -105,12 +110,37 @@ def test_simclr_runs_an_epoch_and_saves(tmp_path: Path, dirs: tuple[Path, Path])
     assert info.available and info.version == report.version and info.version.startswith("1-")
 
 
+def test_labels_are_the_photos_own_folders_walked_by_the_indexers_rules(tmp_path: Path) -> None:
+    root = tmp_path / "photos"
+    loose = write_jpeg(root / "loose.jpg", 1, SMALL)  # in no album
+    trip = write_jpeg(root / "trip" / "a.jpg", 2, SMALL)
+    day = write_jpeg(root / "trip" / "day2" / "b.jpg", 3, SMALL)  # a nested album: its folder
+    cat = write_jpeg(root / "cats" / "c.jpg", 4, SMALL)
+    write_jpeg(root / ".thumbnails" / "d.jpg", 5, SMALL)  # hidden folder
+    write_jpeg(root / "@eaDir" / "e.jpg", 6, SMALL)  # system folder
+    write_jpeg(root / "cats" / ".f.jpg", 7, SMALL)  # hidden file
+    (root / "cats" / "link.jpg").symlink_to(cat)  # a photo is only read at its own path
+    (root / "cats" / "notes.txt").write_text("not a photo")
+    assert training.find_photos(root) == [cat, loose, trip, day]
+    assert training.labelled_photos(root) == [(cat, "cats"), (trip, "trip"), (day, "day2")]
+
+
+def test_a_labelled_sample_is_seeded_per_label(tmp_path: Path) -> None:
+    root = albums(tmp_path / "photos", count=2, per_album=4)
+    sample = training.labelled_photos(root, limit_per_class=3, seed=5)
+    assert sample == sorted(sample)
+    assert sorted(Counter(label for _, label in sample).values()) == [3, 3]
+    assert sample == training.labelled_photos(root, limit_per_class=3, seed=5)
+    assert len(training.labelled_photos(root, limit_per_class=4)) == 8
+
+
 def test_augment_makes_square_views(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     views = [training.augment(scene(3, (200, 120)), rng) for _ in range(5)]
     assert all(v.size == (224, 224) and v.mode == "RGB" for v in views)
 
 
+@pytest.mark.slow
 def test_cli_train_prints_result(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = albums(tmp_path / "photos", count=2, per_album=2)
     assert main(["train", "finetune", str(folder), "--epochs", "1", "--json"]) == 0

@@ -149,6 +149,7 @@ def test_precise_search_finds_a_rotated_copy_first(
     assert not isinstance(plain[0], VerifiedHit)
 
 
+@pytest.mark.slow
 def test_cli_verify_json_has_inliers(
     rotated_library: tuple[Library, Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

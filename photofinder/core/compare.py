@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from photofinder.core.embedders import (
     default_models_dir,
@@ -30,14 +30,16 @@ from photofinder.core.embedders import (
 from photofinder.core.embedders.base import Embedder, FloatArray
 from photofinder.core.embedders.spec import FIT_SAMPLE
 from photofinder.core.errors import PhotoFinderError, PhotoReadError
-from photofinder.core.imageio import PHOTO_SUFFIXES, decode_bytes, decode_file
+from photofinder.core.imageio import decode_bytes, decode_file
 from photofinder.core.metrics import class_map_and_precision, neardup_recall_at_1
 from photofinder.core.neardup import KINDS, SAVE_QUALITY, TRANSFORMS, load_original
 from photofinder.core.paths import resolve_paths
 from photofinder.core.progress import CancelToken
+from photofinder.core.training import labelled_photos
 from photofinder.core.vector_index import EF_CONSTRUCTION, M
 
 Log = Callable[[str], None]
+DECADE_MARGIN = 0.05  # of a decade: a point this close to a power of ten gets one more
 
 # What the article's comparison table says, per method, next to the measured numbers.
 PROS_CONS: dict[str, tuple[str, str]] = {
@@ -92,22 +94,6 @@ class CompareReport:
         for entry, result in zip(payload["methods"], self.methods, strict=True):
             entry["bytes_per_photo"] = round(result.bytes_per_photo, 1)
         return payload
-
-
-def labelled_photos(
-    folder: Path, limit_per_class: int | None = None, seed: int = 0
-) -> list[tuple[Path, str]]:
-    """(photo, class) for photos one folder below `folder`; a seeded sample per class."""
-    if not folder.is_dir():
-        raise PhotoFinderError(f"not a folder: {folder}")
-    result: list[tuple[Path, str]] = []
-    for cls in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        photos = sorted(p for p in cls.iterdir()
-                        if p.suffix.lower() in PHOTO_SUFFIXES and not p.name.startswith("."))
-        if limit_per_class is not None and len(photos) > limit_per_class:
-            photos = sorted(random.Random(f"{seed}:{cls.name}").sample(photos, limit_per_class))
-        result.extend((p, cls.name) for p in photos)
-    return result
 
 
 def _near_duplicates(
@@ -290,42 +276,45 @@ def format_table(report: CompareReport) -> str:
 
 def plot_speed_accuracy(report: CompareReport, target: Path) -> Path:
     """A speed (log scale) vs class mAP scatter, one labelled point per measured method (PNG)."""
-    measured = [r for r in report.methods if r.available and r.photos_per_s > 0]
-    width, height, margin = 900, 560, 70
-    image = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=14)
-    small = ImageFont.load_default(size=12)
-    left, top, right, bottom = margin, 40, width - 30, height - margin
-    draw.rectangle((left, top, right, bottom), outline="black")
-    draw.text((width / 2, 12), "speed vs accuracy", fill="black", font=font, anchor="mt")
-    draw.text((width / 2, height - 20), "photos/s (log scale)", fill="black", font=font,
-              anchor="mm")
-    draw.text((12, top - 20), "class mAP", fill="black", font=font)
-    speeds = [math.log10(r.photos_per_s) for r in measured] or [0.0, 1.0]
-    lo, hi = math.floor(min(speeds)), math.ceil(max(speeds))
-    hi = hi if hi > lo else lo + 1
-    y_hi = max([r.class_map for r in measured] + [0.1])
-    y_hi = math.ceil(y_hi * 10) / 10
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # only when a plot is asked
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
-    def xy(speed: float, score: float) -> tuple[float, float]:
-        x = left + (math.log10(speed) - lo) / (hi - lo) * (right - left)
-        y = bottom - score / y_hi * (bottom - top)
-        return x, y
-
-    for decade in range(lo, hi + 1):
-        x, _ = xy(10.0**decade, 0.0)
-        draw.line((x, bottom, x, bottom + 5), fill="black")
-        draw.text((x, bottom + 8), f"{10.0**decade:g}", fill="black", font=small, anchor="mt")
-    for step in range(round(y_hi * 10) + 1):
-        _, y = xy(10.0**lo, step / 10)
-        draw.line((left - 5, y, left, y), fill="black")
-        draw.text((left - 8, y), f"{step / 10:.1f}", fill="black", font=small, anchor="rm")
-    for r in measured:
-        x, y = xy(r.photos_per_s, r.class_map)
-        draw.ellipse((x - 5, y - 5, x + 5, y + 5), fill=(30, 100, 200))
-        draw.text((x + 8, y - 8), f"{r.name} (dup R@1 {r.neardup_recall_at_1:.2f})",
-                  fill="black", font=small)
+    measured = [r for r in report.methods
+                if r.available and r.photos_per_s > 0 and math.isfinite(r.photos_per_s)]
+    figure = Figure(figsize=(9, 5.6), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    for result in measured:
+        label = f"{result.name} (near-duplicate rank-1 {result.neardup_recall_at_1:.2f})"
+        axes.scatter(result.photos_per_s, result.class_map, s=60, label=label, zorder=3)
+        axes.annotate(result.name, (result.photos_per_s, result.class_map),
+                      xytext=(6, 6), textcoords="offset points", fontsize=9)
+    if measured:
+        axes.legend(loc="best", fontsize=9)
+    else:
+        axes.text(0.5, 0.5, "no method was measured", transform=axes.transAxes,
+                  ha="center", va="center")
+    axes.set_xscale("log")
+    axes.set_xlim(*_whole_decades([r.photos_per_s for r in measured]))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    axes.xaxis.set_minor_formatter(NullFormatter())
+    top = math.ceil(max([r.class_map for r in measured] + [0.1]) * 10) / 10
+    axes.set_ylim(0, top + 0.05)
+    axes.set_title(f"speed vs accuracy: {report.photos} photos, {report.classes} classes, "
+                   f"device {report.device}")
+    axes.set_xlabel("photos/s (log scale)")
+    axes.set_ylabel("class mAP")
+    axes.grid(True, which="both", alpha=0.3)
     target.parent.mkdir(parents=True, exist_ok=True)
-    image.save(target, "PNG")
+    figure.savefig(target, format="png")
     return target
+
+
+def _whole_decades(speeds: Sequence[float]) -> tuple[float, float]:
+    """Axis limits on powers of ten around `speeds`, with no point on the edge."""
+    if not speeds:
+        return 1.0, 1000.0
+    low = math.floor(math.log10(min(speeds)) - DECADE_MARGIN)
+    high = math.ceil(math.log10(max(speeds)) + DECADE_MARGIN)
+    return 10.0**low, 10.0**high

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import numpy.typing as npt
 from PIL import Image
 
 from photofinder.core.imageio import decode_file
+from photofinder.core.lru import LRUCache
 
 if TYPE_CHECKING:
     FloatArray = npt.NDArray[np.float32]
@@ -199,44 +199,8 @@ def detect_image(
 
 
 # --- caches ----------------------------------------------------------------------------------
-class LRUCache:
-    """A small thread-safe least-recently-used map."""
-
-    def __init__(self, capacity: int) -> None:
-        self.capacity = capacity
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable) -> Any | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is None:
-                self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return value
-
-    def put(self, key: Hashable, value: Any) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-
-feature_cache = LRUCache(FEATURE_CACHE_SIZE)
-overlay_cache = LRUCache(OVERLAY_CACHE_SIZE)
+feature_cache: LRUCache[Hashable, KeypointSet] = LRUCache(FEATURE_CACHE_SIZE)
+overlay_cache: LRUCache[Hashable, Overlay] = LRUCache(OVERLAY_CACHE_SIZE)
 
 
 def file_key(path: Path | str, *extra: Hashable) -> tuple[Hashable, ...]:

@@ -40,6 +40,7 @@ from photofinder.core.progress import (
     ProgressCallback,
     ignore_progress,
 )
+from photofinder.core.scan import photo_paths
 from photofinder.core.search import SearchHit, search_vectors
 from photofinder.core.vector_index import IndexKey, VectorIndex
 from photofinder.core.weights import models_dir
@@ -103,11 +104,14 @@ class Library:
 
     @property
     def index(self) -> VectorIndex:
+        # This thread's catalogue first: opening it takes the lock too (never nested the other
+        # way round, which could deadlock against a thread opening its catalogue).
+        catalog = self.catalog
         with self._lock:
             if self._index is None:
                 key = IndexKey(self.info.name, self.info.version, self.info.dim)
                 self._index = VectorIndex(self.paths.index_dir, key)
-                self._index.open(self.catalog)
+                self._index.open(catalog)
             return self._index
 
     def embedder(self) -> Embedder:
@@ -260,8 +264,12 @@ class Library:
         if spec.is_fitted is not None and spec.is_fitted(self.models_dir):
             return
         roots = self.catalog.roots()
-        watched = [Path(r.path) for r in roots if not r.excluded and Path(r.path).is_dir()]
-        paths = sample_photos(watched, [Path(r.path) for r in roots if r.excluded], FIT_SAMPLE)
+        watched = [r for r in roots if not r.excluded and Path(r.path).is_dir()]
+        excluded = [r.path for r in roots if r.excluded]
+        catalogued = [Path(path) for r in watched for path in self.catalog.files_under(r.id)]
+        photos = catalogued or [  # nothing scanned yet: the indexer's own walk finds the same
+            path for r in watched for path in photo_paths(Path(r.path), excluded)]
+        paths = sample_photos(photos, map(Path, excluded), FIT_SAMPLE)
         images: list[Image.Image] = []
         for done, path in enumerate(paths):
             if cancel is not None:

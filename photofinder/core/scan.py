@@ -74,6 +74,11 @@ def scan_tree(
     return walk.result
 
 
+def photo_paths(root: Path, excluded: Iterable[str] = ()) -> list[Path]:
+    """The regular photo files below `root` by the indexer's rules (see `scan_tree`), sorted."""
+    return sorted(Path(path) for path in scan_tree(root, excluded).files)
+
+
 def _list_new_folder(folder: str, through_link: bool, walk: _Walk) -> list[os.DirEntry[str]]:
     """The entries of a folder not listed before; a repeat reached by a link is reported."""
     try:

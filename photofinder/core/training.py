@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
+import random
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -46,7 +47,7 @@ from photofinder.core.embedders.trainable import (
     trunk_runner,
 )
 from photofinder.core.errors import PhotoFinderError, PhotoReadError
-from photofinder.core.imageio import PHOTO_SUFFIXES, decode_file
+from photofinder.core.imageio import decode_file
 from photofinder.core.progress import (
     Cancelled,
     CancelToken,
@@ -55,6 +56,7 @@ from photofinder.core.progress import (
     RateMeter,
     ignore_progress,
 )
+from photofinder.core.scan import photo_paths
 
 if TYPE_CHECKING:
     import torch
@@ -108,24 +110,31 @@ class TrainReport:
 
 # --- photos -------------------------------------------------------------------------------
 def find_photos(folder: Path) -> list[Path]:
-    """Photo files below `folder` (hidden files and folders skipped), sorted."""
+    """Photo files below `folder` by the indexer's rules (hidden and system folders skipped),
+    sorted."""
     folder = Path(folder).expanduser()
     if not folder.is_dir():
         raise PhotoFinderError(f"not a folder: {folder}")
-    found = []
-    for path in folder.rglob("*"):
-        if path.suffix.lower() not in PHOTO_SUFFIXES:
-            continue
-        if any(part.startswith(".") for part in path.relative_to(folder).parts):
-            continue
-        if path.is_file():
-            found.append(path)
-    return sorted(found)
+    return photo_paths(folder)
 
 
-def labelled_photos(folder: Path) -> list[tuple[Path, str]]:
-    """(photo, album) pairs: the album is the name of the photo's parent folder."""
-    return [(path, path.parent.name) for path in find_photos(folder)]
+def labelled_photos(
+    folder: Path, limit_per_class: int | None = None, seed: int = 0
+) -> list[tuple[Path, str]]:
+    """(photo, label) pairs, sorted, for the photos in sub-folders of `folder`: the label is the
+    name of the photo's own folder (its album, or class). `limit_per_class`: a seeded sample of
+    at most that many photos per label."""
+    folder = Path(folder).expanduser()
+    by_label: dict[str, list[Path]] = {}
+    for path in find_photos(folder):
+        if path.parent != folder:  # photos loose in `folder` belong to no album
+            by_label.setdefault(path.parent.name, []).append(path)
+    labelled: list[tuple[Path, str]] = []
+    for label, photos in by_label.items():
+        if limit_per_class is not None and len(photos) > limit_per_class:
+            photos = random.Random(f"{seed}:{label}").sample(photos, limit_per_class)
+        labelled.extend((path, label) for path in photos)
+    return sorted(labelled)
 
 
 def check_labels(labels: Sequence[str]) -> None:

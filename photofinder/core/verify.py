@@ -40,6 +40,11 @@ MIN_INLIERS = 12  # this many RANSAC inliers make a verified near-duplicate
 HOMOGRAPHY_MIN_MATCHES = 12  # below this, fit a partial-affine similarity instead
 NORMALISED_SIDE = 512.0  # RANSAC runs with each photo scaled to this longer side ...
 REPROJECTION_PX = 6.0  # ... and this reprojection threshold
+# Both fits stop sampling once they are this sure to have drawn one all-inlier sample ...
+RANSAC_CONFIDENCE = 0.995
+# ... or after this many samples: enough for that confidence on a homography (4 points) down to
+# about 23 % inliers among the matches, and a bound on the time one pair can take.
+RANSAC_MAX_ITERS = 2000
 RERANK_TOP = 20
 
 
@@ -190,8 +195,8 @@ def _fit(
     n = len(pa)
     none = np.zeros(n, bool)
     if n >= HOMOGRAPHY_MIN_MATCHES:
-        h, mask = cv2.findHomography(pa, pb, cv2.RANSAC, REPROJECTION_PX, maxIters=2000,
-                                     confidence=0.995)
+        h, mask = cv2.findHomography(pa, pb, cv2.RANSAC, REPROJECTION_PX,
+                                     maxIters=RANSAC_MAX_ITERS, confidence=RANSAC_CONFIDENCE)
         if h is not None and mask is not None:
             homography = np.asarray(h, np.float64)
             if _homography_ok(homography, mirrored):
@@ -201,7 +206,8 @@ def _fit(
             pa = pa * np.array([-1.0, 1.0], np.float32)
         m, mask = cv2.estimateAffinePartial2D(pa, pb, method=cv2.RANSAC,
                                               ransacReprojThreshold=REPROJECTION_PX,
-                                              maxIters=2000, confidence=0.995)
+                                              maxIters=RANSAC_MAX_ITERS,
+                                              confidence=RANSAC_CONFIDENCE)
         if m is not None and mask is not None:
             similarity = np.vstack([np.asarray(m, np.float64), [0.0, 0.0, 1.0]])
             if mirrored:

@@ -13,7 +13,6 @@ import numpy.typing as npt
 
 from photofinder.core.atomic import atomic_write_bytes
 from photofinder.core.embedders.base import FloatArray
-from photofinder.core.imageio import PHOTO_SUFFIXES
 
 
 def state_path(models_dir: Path, method: str, version: str) -> Path:
@@ -74,21 +73,11 @@ def fit_pca(vectors: FloatArray, dim: int) -> tuple[FloatArray, FloatArray]:
 
 
 def sample_photos(
-    roots: Iterable[Path], excluded: Iterable[Path] = (), limit: int = 500, seed: int = 0
+    photos: Iterable[Path], excluded: Iterable[Path] = (), limit: int = 500, seed: int = 0
 ) -> list[Path]:
-    """Up to `limit` photo files below the roots (a seeded sample, in a stable order)."""
+    """Up to `limit` of the photos, none below an excluded folder (a seeded sample, sorted)."""
     skip = [Path(p) for p in excluded]
-    found: list[Path] = []
-    for root in roots:
-        for path in Path(root).rglob("*"):
-            if path.suffix.lower() not in PHOTO_SUFFIXES or path.name.startswith("."):
-                continue
-            if any(part.startswith(".") for part in path.relative_to(root).parts):
-                continue
-            if any(path.is_relative_to(s) for s in skip) or not path.is_file():
-                continue
-            found.append(path)
-    found.sort()
+    found = sorted({Path(p) for p in photos if not any(Path(p).is_relative_to(s) for s in skip)})
     if len(found) > limit:
         found = sorted(random.Random(seed).sample(found, limit))
     return found
