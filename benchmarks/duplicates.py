@@ -24,13 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.quality import DEFAULT_DATA, labelled_photos
-from photofinder.core.candidates import record_neighbours
-from photofinder.core.catalog import FileRecord, PhotoMetadata
-from photofinder.core.duplicates import Strictness, find_duplicates
+from photofinder.core.duplicates.candidates import record_neighbours
+from photofinder.core.duplicates.grouping import Strictness, find_duplicates
+from photofinder.core.duplicates.review import geometric_confirmer
 from photofinder.core.embedders.base import l2_normalise
+from photofinder.core.evaluation.neardup import make_neardup_set
 from photofinder.core.library import Library
-from photofinder.core.neardup import make_neardup_set
-from photofinder.core.review import geometric_confirmer
+from photofinder.core.storage.catalog import FileRecord, PhotoMetadata
 
 SAME_PICTURES = Path(__file__).with_name("caltech101_dev_same_pictures.txt")
 

@@ -5,7 +5,7 @@ re-exported here so the benchmarks and the app share one copy."""
 
 from __future__ import annotations
 
-from photofinder.core.neardup import (
+from photofinder.core.evaluation.neardup import (
     KINDS,
     SAVE_QUALITY,
     TRANSFORMS,

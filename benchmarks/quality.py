@@ -18,9 +18,9 @@ import numpy as np
 from benchmarks.neardup import make_neardup_set
 from benchmarks.retrieval_metrics import class_map_and_precision, neardup_recall_at_1
 from photofinder.core.embedders.base import embed_images
-from photofinder.core.imageio import decode_file
+from photofinder.core.indexing.pipeline import IndexReport
 from photofinder.core.library import Library
-from photofinder.core.pipeline import IndexReport
+from photofinder.core.photos.imageio import decode_file
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "caltech101-dev"
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from photofinder.core.metrics import (
+from photofinder.core.evaluation.metrics import (
     FloatArray,
     average_precisions,
     class_map,

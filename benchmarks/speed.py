@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from photofinder.core.catalog import Catalog, PhotoMetadata
 from photofinder.core.embedders.base import embed_images, l2_normalise
-from photofinder.core.imageio import decode_bytes, decode_file, read_file_bytes
 from photofinder.core.library import Library
-from photofinder.core.vector_index import IndexKey
+from photofinder.core.photos.imageio import decode_bytes, decode_file, read_file_bytes
+from photofinder.core.storage.catalog import Catalog, PhotoMetadata
+from photofinder.core.storage.vector_index import IndexKey
 
 
 def camera_jpeg(path: Path, seed: int) -> None:

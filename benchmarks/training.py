@@ -5,8 +5,8 @@ the second half is held out. Both methods train on the training half only (SimCL
 the labels). Measured on the held-out half only:
 
 * class mAP among the held-out photos (each one a query against the others);
-* near-duplicate rank-1 recall: `photofinder.core.neardup` makes 8 edits (crop, rotations,
-  mirror, JPEG, scale, colour, caption) of N held-out originals; gallery = all held-out.
+* near-duplicate rank-1 recall: `photofinder.core.evaluation.neardup` makes 8 edits (crop,
+  rotations, mirror, JPEG, scale, colour, caption) of N held-out originals; gallery = all held-out.
 
 Targets: fine-tuned ≥ default + 0.05 class mAP; SimCLR better than default on both (or said
 plainly that it is not). Trunk activations and ONNX exports go to a temporary folder.
@@ -23,12 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
-from photofinder.core import training
-from photofinder.core.embedders import DEFAULT_METHOD, efficientnet_lite0, load_embedder
+from photofinder.core.embedders import DEFAULT_METHOD, efficientnet_lite0, load_embedder, training
 from photofinder.core.embedders.base import Embedder, FloatArray
-from photofinder.core.imageio import decode_file
-from photofinder.core.metrics import class_map, neardup_recall_at_1
-from photofinder.core.neardup import KINDS, make_neardup_set
+from photofinder.core.evaluation.metrics import class_map, neardup_recall_at_1
+from photofinder.core.evaluation.neardup import KINDS, make_neardup_set
+from photofinder.core.photos.imageio import decode_file
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "caltech101-dev"
 

@@ -23,9 +23,9 @@ from PIL import Image
 
 from benchmarks.neardup import make_neardup_set
 from benchmarks.quality import index_timed, labelled_photos, neardup_arguments
-from photofinder.core import keypoints, verify
 from photofinder.core.library import Library
-from photofinder.core.search import SearchHit
+from photofinder.core.matching import keypoints, verify
+from photofinder.core.search.knn import SearchHit
 
 BATCH = 16
 COPY_RMS = 6.0  # grey 32×32 RMS difference (of 255) below which two gallery photos are copies

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from photofinder import __version__
-from photofinder.core.devices import DEVICE_CHOICES, resolve_device
-from photofinder.core.duplicates import DEFAULT_STRICTNESS, Strictness
+from photofinder.core.duplicates.grouping import DEFAULT_STRICTNESS, Strictness
+from photofinder.core.duplicates.keepers import human_size
 from photofinder.core.embedders import (
     DEFAULT_METHOD,
     list_methods,
@@ -22,14 +22,14 @@ from photofinder.core.embedders import (
     weights_methods,
     weights_source,
 )
+from photofinder.core.embedders.devices import DEVICE_CHOICES, resolve_device
+from photofinder.core.embedders.weights import import_weights, models_dir
 from photofinder.core.errors import PhotoFinderError
-from photofinder.core.keepers import human_size
 from photofinder.core.library import Library
-from photofinder.core.paths import resolve_paths
 from photofinder.core.progress import Progress
-from photofinder.core.repair import repair_library
-from photofinder.core.storage_errors import user_facing_error
-from photofinder.core.weights import import_weights, models_dir
+from photofinder.core.storage.paths import resolve_paths
+from photofinder.core.storage.repair import repair_library
+from photofinder.core.storage.sqlite_errors import user_facing_error
 from photofinder.terminal import ProgressBar
 
 
@@ -379,7 +379,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from photofinder.core.compare import format_table, plot_speed_accuracy, run_compare
+    from photofinder.core.evaluation.compare import format_table, plot_speed_accuracy, run_compare
 
     if args.limit_per_class is not None and args.limit_per_class < 2:
         raise PhotoFinderError("--limit-per-class must be at least 2")
@@ -404,8 +404,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from photofinder.core.devices import resolve_device
-    from photofinder.core.training import (
+    from photofinder.core.embedders.devices import resolve_device
+    from photofinder.core.embedders.training import (
         SIMCLR_DEFAULTS,
         TrainConfig,
         find_photos,

@@ -7,7 +7,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageDraw, ImageEnhance
 
-from photofinder.core.alignment import MIN_AGREEMENT, AlignView, agreement
+from photofinder.core.duplicates.alignment import MIN_AGREEMENT, AlignView, agreement
 from tests.support.textured import textured
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from photofinder.core.catalog import Catalog, PhotoMetadata
-from photofinder.core.catalog_schema import SCHEMA_VERSION
 from photofinder.core.errors import NewerCatalogError
+from photofinder.core.storage.catalog import Catalog, PhotoMetadata
+from photofinder.core.storage.schema import SCHEMA_VERSION
 
 
 def test_new_catalogue_is_migrated_and_uses_wal(tmp_path: Path) -> None:
@@ -67,7 +67,7 @@ def test_removing_a_root_forgets_its_files(tmp_path: Path) -> None:
 
 
 def test_version_one_catalogue_is_upgraded_keeping_its_rows(tmp_path: Path) -> None:
-    from photofinder.core.catalog_schema import MIGRATIONS
+    from photofinder.core.storage.schema import MIGRATIONS
 
     path = tmp_path / "old.sqlite3"
     conn = sqlite3.connect(path)

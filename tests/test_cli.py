@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from photofinder.cli import build_parser, main
+from photofinder.core.duplicates.keepers import human_size
 from photofinder.core.embedders import method_names
-from photofinder.core.keepers import human_size
 from tests.support.photos import make_library, write_jpeg
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 
 from photofinder.cli import main
 from photofinder.core.embedders import orb_bow
-from photofinder.core.metrics import class_map_and_precision, neardup_recall_at_1
+from photofinder.core.evaluation.metrics import class_map_and_precision, neardup_recall_at_1
 from tests.test_methods import textured
 
 
@@ -91,10 +91,11 @@ def test_compare_rejects_unknown_methods_and_unlabelled_folders(
 def test_metrics_live_in_core_and_benchmarks_reuse_them() -> None:
     import benchmarks.neardup
     import benchmarks.retrieval_metrics
-    import photofinder.core.neardup
+    import photofinder.core.evaluation.neardup
 
     assert benchmarks.retrieval_metrics.class_map_and_precision is class_map_and_precision
-    assert benchmarks.neardup.make_neardup_set is photofinder.core.neardup.make_neardup_set
+    neardup = photofinder.core.evaluation.neardup
+    assert benchmarks.neardup.make_neardup_set is neardup.make_neardup_set
     vectors = np.eye(4, dtype=np.float32) + np.array([[0, 1, 0, 0]] * 2 + [[0, 0, 0, 1]] * 2,
                                                      dtype=np.float32)
     assert class_map_and_precision(vectors, ["a", "a", "b", "b"], 1) == (1.0, 1.0)
@@ -103,7 +104,7 @@ def test_metrics_live_in_core_and_benchmarks_reuse_them() -> None:
 
 
 def test_a_comparison_stops_inside_an_embedding_run(labelled: Path, tmp_path: Path) -> None:
-    from photofinder.core.compare import run_compare
+    from photofinder.core.evaluation.compare import run_compare
     from photofinder.core.progress import Cancelled, CancelToken
 
     token = CancelToken()

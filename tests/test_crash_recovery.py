@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from photofinder.core.catalog import Catalog, StatusCounts
 from photofinder.core.embedders import DEFAULT_METHOD, method_info
-from photofinder.core.imageio import decode_file
 from photofinder.core.library import Library
-from photofinder.core.paths import resolve_paths
+from photofinder.core.photos.imageio import decode_file
+from photofinder.core.storage.catalog import Catalog, StatusCounts
+from photofinder.core.storage.paths import resolve_paths
 from tests.support.marks import slow
 from tests.support.photos import make_library
 

@@ -9,23 +9,23 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageEnhance
 
-from photofinder.core.candidates import record_neighbours
-from photofinder.core.catalog import FileRecord
-from photofinder.core.duplicates import (
+from photofinder.core.duplicates.candidates import record_neighbours
+from photofinder.core.duplicates.grouping import (
     Strictness,
     consistent_groups,
     raw_jpeg_siblings,
     star_groups,
 )
-from photofinder.core.keepers import suggest_keeper
-from photofinder.core.library import Library
-from photofinder.core.progress import Cancelled, CancelToken
-from photofinder.core.review import (
+from photofinder.core.duplicates.keepers import suggest_keeper
+from photofinder.core.duplicates.review import (
     ReviewSettings,
     keep_all,
     mark_not_duplicates,
     other_moments,
 )
+from photofinder.core.library import Library
+from photofinder.core.progress import Cancelled, CancelToken
+from photofinder.core.storage.catalog import FileRecord
 from tests.support.photos import make_library, scene
 
 
@@ -352,7 +352,7 @@ def test_checking_candidates_reports_progress_and_can_be_cancelled(
 def test_the_check_gives_one_verdict_whichever_photo_comes_first(
     library: Library, tmp_path: Path
 ) -> None:
-    from photofinder.core.review import geometric_confirmer
+    from photofinder.core.duplicates.review import geometric_confirmer
     from tests.support.textured import textured
 
     original = textured(4, (640, 480))
@@ -368,8 +368,8 @@ def test_the_check_gives_one_verdict_whichever_photo_comes_first(
 
 
 def test_a_small_copy_with_few_keypoints_is_confirmed(library: Library, tmp_path: Path) -> None:
-    from photofinder.core.review import _view, geometric_confirmer
-    from photofinder.core.verify import MIN_INLIERS, verify_sets
+    from photofinder.core.duplicates.review import _view, geometric_confirmer
+    from photofinder.core.matching.verify import MIN_INLIERS, verify_sets
 
     original = scene(1, (640, 480))  # smooth: few keypoints, fewer still on a small copy
     tiny_crop = original.crop((0, 0, 560, 480)).resize((112, 96))
@@ -402,7 +402,7 @@ def test_several_copies_of_one_photo_stay_one_group(
 def test_a_small_change_inside_is_looked_at_closer_in_the_photo_files(
     library: Library, tmp_path: Path
 ) -> None:
-    from photofinder.core.review import geometric_confirmer
+    from photofinder.core.duplicates.review import geometric_confirmer
     from tests.support.textured import textured
 
     original = textured(4, (1024, 768))

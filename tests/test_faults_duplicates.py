@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from photofinder.core.duplicates import DuplicateGroup, Strictness, star_groups
+from photofinder.core.duplicates.grouping import DuplicateGroup, Strictness, star_groups
 from photofinder.core.library import Library
 from tests.support.photos import make_library, scene
 

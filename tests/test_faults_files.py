@@ -15,8 +15,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photofinder.core import readers
-from photofinder.core.catalog import Catalog
 from photofinder.core.errors import (
     FileReadError,
     ImageTooLargeError,
@@ -25,10 +23,12 @@ from photofinder.core.errors import (
     PermissionDeniedError,
     TruncatedImageError,
 )
-from photofinder.core.imageio import decode_bytes, read_file_bytes
+from photofinder.core.indexing import readers
+from photofinder.core.indexing.readers import Failed, ReadContext, read_one
 from photofinder.core.library import Library
-from photofinder.core.readers import Failed, ReadContext, read_one
-from photofinder.core.scan import scan_tree
+from photofinder.core.photos.imageio import decode_bytes, read_file_bytes
+from photofinder.core.photos.scan import scan_tree
+from photofinder.core.storage.catalog import Catalog
 from tests.support.photos import make_library, scene, write_jpeg
 
 HANG_LIMIT_S = 60.0  # far above any honest run: only a blocked read gets near it

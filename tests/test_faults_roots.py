@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from photofinder.cli import main
-from photofinder.core.duplicates import Strictness
+from photofinder.core.duplicates.grouping import Strictness
+from photofinder.core.duplicates.trash import CleanupGroup, TrashError, trash_duplicates, trash_file
+from photofinder.core.duplicates.trash_guard import why_not_trashable
 from photofinder.core.library import Library
-from photofinder.core.trash import CleanupGroup, TrashError, trash_duplicates, trash_file
-from photofinder.core.trash_guard import why_not_trashable
 from tests.support.photos import make_library, write_jpeg
 
 

@@ -20,14 +20,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from photofinder.core.catalog import Catalog
 from photofinder.core.embedders.base import l2_normalise
 from photofinder.core.errors import CatalogUnavailableError, IndexSaveError, LibraryBusyError
 from photofinder.core.library import Library
-from photofinder.core.locks import library_lock
 from photofinder.core.progress import Cancelled
-from photofinder.core.repair import repair_library
-from photofinder.core.vector_index import IndexKey, VectorIndex
+from photofinder.core.storage.catalog import Catalog
+from photofinder.core.storage.locks import library_lock
+from photofinder.core.storage.repair import repair_library
+from photofinder.core.storage.vector_index import IndexKey, VectorIndex
 from tests.support.marks import slow
 from tests.support.photos import make_library, write_jpeg
 
@@ -217,7 +217,7 @@ def test_failed_save_on_close_is_kept_not_raised(
     def read_only(*args: object, **kwargs: object) -> tuple[int, str]:
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr("photofinder.core.atomic.tempfile.mkstemp", read_only)
+    monkeypatch.setattr("photofinder.core.storage.atomic.tempfile.mkstemp", read_only)
     library.close()
     assert library.save_error is not None
     assert "could not save the search index" in library.save_error

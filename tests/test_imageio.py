@@ -12,7 +12,6 @@ import pillow_heif
 import pytest
 from PIL import Image
 
-from photofinder.core import imageio
 from photofinder.core.errors import (
     EmptyFileError,
     FileVanishedError,
@@ -21,7 +20,8 @@ from photofinder.core.errors import (
     PermissionDeniedError,
     TruncatedImageError,
 )
-from photofinder.core.imageio import content_hash, decode_bytes, decode_file
+from photofinder.core.photos import imageio
+from photofinder.core.photos.imageio import content_hash, decode_bytes, decode_file
 from tests.support.photos import jpeg_bytes, scene, write_jpeg
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photofinder.core import keypoints
+from photofinder.core.matching import keypoints
 from tests.support.textured import save, textured, write_textured
 
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from photofinder.core.candidates import turned_pairs
-from photofinder.core.catalog import Catalog, PhotoMetadata
-from photofinder.core.layout_hash import distances, layout_hash, turned_hashes
-from photofinder.core.layout_hash import turned_pairs as hash_pairs
+from photofinder.core.duplicates.candidates import turned_pairs
 from photofinder.core.library import Library
+from photofinder.core.photos.layout_hash import distances, layout_hash, turned_hashes
+from photofinder.core.photos.layout_hash import turned_pairs as hash_pairs
+from photofinder.core.storage.catalog import Catalog, PhotoMetadata
 from tests.support.photos import make_library, scene
 from tests.support.textured import textured
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from photofinder.core import keypoints
 from photofinder.core.lru import LRUCache
+from photofinder.core.matching import keypoints
 
 
 def test_the_least_recently_used_item_is_evicted() -> None:

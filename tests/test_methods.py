@@ -27,10 +27,10 @@ from photofinder.core.embedders import orb_bow as orb_bow_module
 from photofinder.core.embedders.base import FloatArray, embed_images
 from photofinder.core.embedders.codebook import sample_photos
 from photofinder.core.embedders.runtime import TorchRunner
+from photofinder.core.embedders.weights import OFFLINE_ENV
 from photofinder.core.errors import MethodUnavailableError
-from photofinder.core.imageio import DecodedPhoto, decode_file
 from photofinder.core.library import Library
-from photofinder.core.weights import OFFLINE_ENV
+from photofinder.core.photos.imageio import DecodedPhoto, decode_file
 
 
 def textured(seed: int, size: tuple[int, int] = (320, 240)) -> Image.Image:
@@ -102,7 +102,7 @@ def no_download(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         calls.append(source.method)
         raise urllib.error.URLError("no network in tests")
 
-    monkeypatch.setattr("photofinder.core.weights.download_state_dict", refuse)
+    monkeypatch.setattr("photofinder.core.embedders.weights.download_state_dict", refuse)
     monkeypatch.setattr("torch.hub.get_dir", lambda: "/nonexistent-torch-hub")
     yield calls
 
@@ -254,7 +254,7 @@ def test_models_import_rejects_a_wrong_file_with_a_clear_message(
 def test_mobilenet_v3_from_imported_weights(tmp_path: Path, eager_cpu: None) -> None:
     from torchvision.models import mobilenet_v3_large
 
-    from photofinder.core.weights import import_weights
+    from photofinder.core.embedders.weights import import_weights
 
     folder = tmp_path / "models"
     import_weights(torchvision_models.SOURCES["mobilenet-v3"],
@@ -271,7 +271,7 @@ def test_vit_b16_from_a_download_averages_tokens(
     from torchvision.models import vit_b_16
 
     state = vit_b_16(weights=None).state_dict()
-    monkeypatch.setattr("photofinder.core.weights.download_state_dict", lambda _s: state)
+    monkeypatch.setattr("photofinder.core.embedders.weights.download_state_dict", lambda _s: state)
     monkeypatch.setattr("torch.hub.get_dir", lambda: str(tmp_path / "hub"))
     embedder = load_embedder("vit-b16", "cpu", tmp_path, tmp_path / "models")
     assert embedder.info.dim == 768 and embedder.info.version == "1-imagenet1k-v1"

@@ -9,8 +9,7 @@ import pytest
 from PIL import Image
 from skimage import data as skimage_data
 
-from photofinder.core import devices
-from photofinder.core.embedders import efficientnet_lite0, load_embedder
+from photofinder.core.embedders import devices, efficientnet_lite0, load_embedder
 from photofinder.core.embedders.base import embed_images
 from photofinder.core.errors import DeviceUnavailableError
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from photofinder.core import imageio
 from photofinder.core.library import Library
+from photofinder.core.photos import imageio
 from photofinder.core.progress import CancelToken, Progress
 from tests.support.photos import make_library, write_jpeg
 
@@ -88,7 +88,7 @@ def test_file_vanishing_mid_run_is_forgotten_not_failed(
             path.unlink()
         return real(path)
 
-    monkeypatch.setattr("photofinder.core.readers.read_file_bytes", vanish)
+    monkeypatch.setattr("photofinder.core.indexing.readers.read_file_bytes", vanish)
     report = library.update()
     assert report.failed == 0 and report.embedded == 3
     assert counts(library) == (3, 0, 0)

@@ -20,8 +20,8 @@ from PIL import Image
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
-from photofinder.core import resources
-from photofinder.core.compare import CompareReport, MethodResult, plot_speed_accuracy
+from photofinder.core.evaluation.compare import CompareReport, MethodResult, plot_speed_accuracy
+from photofinder.core.storage import resources
 from photofinder.gui import chrome
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,7 +105,7 @@ def test_a_method_too_fast_to_time_is_left_out_of_the_plot(tmp_path: Path) -> No
 
 
 def test_matplotlib_is_imported_only_to_draw_a_plot() -> None:
-    code = ("import sys; import photofinder.cli, photofinder.core.compare; "
+    code = ("import sys; import photofinder.cli, photofinder.core.evaluation.compare; "
             "print('matplotlib' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True, cwd=ROOT)

@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from photofinder.cli import main
-from photofinder.core import training
-from photofinder.core.embedders import load_embedder, method_info
+from photofinder.core.embedders import load_embedder, method_info, training
 from photofinder.core.embedders.base import embed_images
 from photofinder.core.errors import PhotoFinderError
 from photofinder.core.progress import CancelToken, Progress

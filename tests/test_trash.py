@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from photofinder.core.duplicates.trash import TrashError, trash_file
 from photofinder.core.library import Library
-from photofinder.core.trash import TrashError, trash_file
 
 
 def test_trash_moves_file_and_forgets_it(

@@ -10,8 +10,7 @@ from urllib.parse import quote
 import pytest
 from PIL import Image
 
-from photofinder.core.library import Library
-from photofinder.core.trash import (
+from photofinder.core.duplicates.trash import (
     TrashedFile,
     TrashError,
     restore_file,
@@ -19,6 +18,7 @@ from photofinder.core.trash import (
     trash_files,
     undo_supported,
 )
+from photofinder.core.library import Library
 
 
 class FreedesktopTrash:
@@ -191,7 +191,7 @@ def test_restore_never_overwrites_a_file_created_meanwhile(
     """A file that appears at the original path after the check, before the move, stays."""
     paths = indexed_library(library, tmp_path / "photos")
     report = trash_files(library, [file_id(library, paths[0])])
-    import photofinder.core.trash as trash_module
+    import photofinder.core.duplicates.trash as trash_module
 
     find = trash_module._freedesktop_trashed
 

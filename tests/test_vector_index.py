@@ -6,9 +6,9 @@ from pathlib import Path
 
 import numpy as np
 
-from photofinder.core.catalog import Catalog
 from photofinder.core.embedders.base import l2_normalise
-from photofinder.core.vector_index import IndexKey, VectorIndex
+from photofinder.core.storage.catalog import Catalog
+from photofinder.core.storage.vector_index import IndexKey, VectorIndex
 
 KEY = IndexKey("m", "1", 16)
 

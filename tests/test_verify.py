@@ -11,10 +11,9 @@ import pytest
 from PIL import Image
 
 from photofinder.cli import main
-from photofinder.core import keypoints
 from photofinder.core.library import Library
-from photofinder.core.search import SearchHit
-from photofinder.core.verify import (
+from photofinder.core.matching import keypoints
+from photofinder.core.matching.verify import (
     MIN_INLIERS,
     VerifiedHit,
     draw_matches,
@@ -22,6 +21,7 @@ from photofinder.core.verify import (
     rerank,
     verify,
 )
+from photofinder.core.search.knn import SearchHit
 from tests.support.textured import save, textured, write_textured
 
 

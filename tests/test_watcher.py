@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from photofinder.core.watcher import FolderWatcher
+from photofinder.core.indexing.watcher import FolderWatcher
 
 DEBOUNCE_S = 0.1
 REPORT_TIMEOUT_S = 10.0  # how long a report may take before the test gives up (liveness only)

@@ -15,24 +15,22 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from photofinder.core.backup import write_roots_backup
-from photofinder.core.candidates import record_neighbours
-from photofinder.core.catalog import Catalog, FileRecord, Root, StatusCounts
-from photofinder.core.duplicates import DEFAULT_STRICTNESS, DuplicateGroup, Strictness
+from photofinder.core.duplicates.candidates import record_neighbours
+from photofinder.core.duplicates.grouping import DEFAULT_STRICTNESS, DuplicateGroup, Strictness
 from photofinder.core.embedders import DEFAULT_METHOD, load_embedder, method_info, method_spec
 from photofinder.core.embedders.base import Embedder, MethodInfo, embed_images
 from photofinder.core.embedders.codebook import sample_photos
 from photofinder.core.embedders.spec import FIT_SAMPLE
+from photofinder.core.embedders.weights import models_dir
 from photofinder.core.errors import (
     EmptyLibraryError,
     IndexSaveError,
     PhotoFinderError,
     PhotoReadError,
 )
-from photofinder.core.imageio import DecodedPhoto, decode_bytes, decode_file
-from photofinder.core.locks import library_lock
-from photofinder.core.paths import AppPaths, resolve_paths
-from photofinder.core.pipeline import Indexer, IndexReport
+from photofinder.core.indexing.pipeline import Indexer, IndexReport
+from photofinder.core.photos.imageio import DecodedPhoto, decode_bytes, decode_file
+from photofinder.core.photos.scan import photo_paths
 from photofinder.core.progress import (
     Cancelled,
     CancelToken,
@@ -40,10 +38,12 @@ from photofinder.core.progress import (
     ProgressCallback,
     ignore_progress,
 )
-from photofinder.core.scan import photo_paths
-from photofinder.core.search import SearchHit, search_vectors
-from photofinder.core.vector_index import IndexKey, VectorIndex
-from photofinder.core.weights import models_dir
+from photofinder.core.search.knn import SearchHit, search_vectors
+from photofinder.core.storage.backup import write_roots_backup
+from photofinder.core.storage.catalog import Catalog, FileRecord, Root, StatusCounts
+from photofinder.core.storage.locks import library_lock
+from photofinder.core.storage.paths import AppPaths, resolve_paths
+from photofinder.core.storage.vector_index import IndexKey, VectorIndex
 
 WAITING_MESSAGE = "another PhotoFinder window or command is updating this library"
 
@@ -359,7 +359,7 @@ class Library:
         """Precise search: embed each query with its 90/180/270° rotations and mirror image (one
         batch), merge their candidates, verify the best RERANK_TOP with keypoints and put
         verified near-duplicates first. Hits are `verify.VerifiedHit`s (with `inliers`)."""
-        from photofinder.core import verify as checks
+        from photofinder.core.matching import verify as checks
 
         index = self._require_vectors()
         images: list[Image.Image] = []
@@ -402,7 +402,7 @@ class Library:
     ) -> list[DuplicateGroup]:
         """Duplicate groups with suggested keepers; dismissed pairs never come back. Raises
         `Cancelled` when `cancel` is cancelled while candidates are checked."""
-        from photofinder.core.review import review_duplicates
+        from photofinder.core.duplicates.review import review_duplicates
 
         return review_duplicates(
             self.index, self.catalog, strictness, geometric, progress, cancel

@@ -14,8 +14,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from photofinder.core.errors import PhotoFinderError
-from photofinder.core.paths import resolve_paths
-from photofinder.core.storage_errors import user_facing_error
+from photofinder.core.storage.paths import resolve_paths
+from photofinder.core.storage.sqlite_errors import user_facing_error
 from photofinder.gui import chrome
 from photofinder.gui.main_window import MainWindow
 

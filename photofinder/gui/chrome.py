@@ -9,7 +9,7 @@ from functools import cache
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMenu, QToolBar, QWidget
 
-from photofinder.core.resources import app_icon_files
+from photofinder.core.storage.resources import app_icon_files
 
 
 @cache

@@ -43,7 +43,7 @@ from photofinder.gui.jobs import JobContext, JobQueue
 from photofinder.gui.preview import ImageView
 
 if TYPE_CHECKING:
-    from photofinder.core.compare import CompareReport, MethodResult
+    from photofinder.core.evaluation.compare import CompareReport, MethodResult
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 COLUMNS = ("method", "family", "dim", "photos/s", "mAP", "P@10", "dup R@1", "bytes/photo",
@@ -111,7 +111,7 @@ def compare(
     cancel: CancelToken,
 ) -> CompareOutcome:
     """Runs on a worker thread: the comparison, then its speed-vs-accuracy plot."""
-    from photofinder.core.compare import plot_speed_accuracy, run_compare
+    from photofinder.core.evaluation.compare import plot_speed_accuracy, run_compare
 
     report = run_compare(folder, methods, data_dir=data_dir, log=log, cancel=cancel)
     with tempfile.TemporaryDirectory() as scratch:
@@ -260,7 +260,7 @@ class CompareMethodsDialog(QDialog):
         self.status.setText(message)
 
     def _on_done(self, outcome: CompareOutcome) -> None:
-        from photofinder.core.compare import format_table
+        from photofinder.core.evaluation.compare import format_table
 
         self._set_running(False)
         self.report = outcome.report

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from photofinder.core.errors import PhotoReadError
-from photofinder.core.imageio import decode_file
+from photofinder.core.photos.imageio import decode_file
 from photofinder.gui.image_files import read_image
 
 MAX_SIDE = 6000  # larger photos are scaled down on load (memory)

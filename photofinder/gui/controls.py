@@ -8,8 +8,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from photofinder.core.devices import DEVICE_CHOICES, DeviceStatus
 from photofinder.core.embedders.base import MethodInfo
+from photofinder.core.embedders.devices import DEVICE_CHOICES, DeviceStatus
 
 DEVICE_LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA (NVIDIA)", "mps": "Apple MPS"}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMimeData, QUrl
 from PySide6.QtGui import QImage
 
-from photofinder.core.imageio import is_photo_name
+from photofinder.core.photos.imageio import is_photo_name
 from photofinder.gui.query import Query
 
 IMAGE_FORMATS = ("image/png", "image/jpeg", "image/webp", "image/gif", "image/bmp", "image/tiff")

@@ -8,13 +8,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox
 
-from photofinder.core.catalog import FileRecord
-from photofinder.core.duplicates import DuplicateGroup
-from photofinder.core.keepers import human_size, suggest_keeper
-from photofinder.core.library import Library
-from photofinder.core.names import shown, shown_name
-from photofinder.core.review import ReviewSettings, keep_all, mark_not_duplicates
-from photofinder.core.trash import (
+from photofinder.core.duplicates.grouping import DuplicateGroup
+from photofinder.core.duplicates.keepers import human_size, suggest_keeper
+from photofinder.core.duplicates.review import ReviewSettings, keep_all, mark_not_duplicates
+from photofinder.core.duplicates.trash import (
     UNDO_UNAVAILABLE,
     CleanupGroup,
     RestoreReport,
@@ -24,6 +21,9 @@ from photofinder.core.trash import (
     trash_duplicates,
     undo_supported,
 )
+from photofinder.core.library import Library
+from photofinder.core.names import shown, shown_name
+from photofinder.core.storage.catalog import FileRecord
 from photofinder.gui.compare_view import ComparePair, CompareView, load_pair
 from photofinder.gui.duplicates_model import GroupState, as_group
 from photofinder.gui.duplicates_view import DuplicatesView

@@ -14,9 +14,9 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
-from photofinder.core.catalog import FileRecord
-from photofinder.core.keepers import human_size
+from photofinder.core.duplicates.keepers import human_size
 from photofinder.core.names import shown_folder, shown_name
+from photofinder.core.storage.catalog import FileRecord
 from photofinder.gui.duplicates_model import KEEPER_ROLE, RECORD_ROLE, REFERENCE_ROLE
 
 SIDE = 208

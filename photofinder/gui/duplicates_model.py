@@ -18,11 +18,11 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QImage
 
-from photofinder.core.catalog import FileRecord
-from photofinder.core.duplicates import DuplicateGroup, Strictness
-from photofinder.core.keepers import KeeperChoice, human_size
+from photofinder.core.duplicates.grouping import DuplicateGroup, Strictness
+from photofinder.core.duplicates.keepers import KeeperChoice, human_size
+from photofinder.core.duplicates.review import ReviewSettings
 from photofinder.core.names import shown, shown_name
-from photofinder.core.review import ReviewSettings
+from photofinder.core.storage.catalog import FileRecord
 from photofinder.gui.thumbnail_cache import ThumbnailCache
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -20,12 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photofinder.core.duplicates import Strictness
-from photofinder.core.keepers import human_size
+from photofinder.core.duplicates.grouping import Strictness
+from photofinder.core.duplicates.keepers import human_size
+from photofinder.core.duplicates.review import ReviewSettings
 from photofinder.core.library import Library
 from photofinder.core.names import shown_name
 from photofinder.core.progress import Progress
-from photofinder.core.review import ReviewSettings
 from photofinder.gui.duplicates_delegate import DuplicatePhotoDelegate
 from photofinder.gui.duplicates_model import (
     ICON,

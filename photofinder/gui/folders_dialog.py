@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photofinder.core.catalog import Root
 from photofinder.core.library import Library, folder_state
+from photofinder.core.storage.catalog import Root
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 HEADERS = ("Folder", "Status", "Photos")

@@ -9,7 +9,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
 from PySide6.QtGui import QImage, QImageReader
 
 from photofinder.core.errors import PhotoReadError
-from photofinder.core.imageio import read_file_bytes
+from photofinder.core.photos.imageio import read_file_bytes
 
 
 def read_image(path: str | Path, max_side: int | None = None) -> QImage:

@@ -9,7 +9,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
 from photofinder.core.library import Library
-from photofinder.core.search import SearchHit
+from photofinder.core.search.knn import SearchHit
 from photofinder.gui.image_files import read_image
 from photofinder.gui.jobs import JobContext, JobQueue, StreamContext
 

@@ -7,8 +7,8 @@ import logging
 
 from PySide6.QtCore import QObject, Signal
 
+from photofinder.core.indexing.pipeline import IndexReport
 from photofinder.core.library import Library
-from photofinder.core.pipeline import IndexReport
 from photofinder.core.progress import CancelToken
 from photofinder.gui.jobs import Job, JobContext, JobQueue
 

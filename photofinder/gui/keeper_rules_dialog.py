@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photofinder.core.keepers import RULES
-from photofinder.core.review import ReviewSettings
+from photofinder.core.duplicates.keepers import RULES
+from photofinder.core.duplicates.review import ReviewSettings
 
 NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 

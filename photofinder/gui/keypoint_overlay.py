@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QImage, QKeySequence, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
-from photofinder.core.keypoints import DEFAULT_KEYPOINT_TYPE, KEYPOINT_TYPES
+from photofinder.core.matching.keypoints import DEFAULT_KEYPOINT_TYPE, KEYPOINT_TYPES
 from photofinder.gui.jobs import JobQueue
 
 OVERLAY_SIDE = 1024  # longer side of the drawn overlay (the preview scales it down to fit)
@@ -51,7 +51,9 @@ class DrawnOverlay:
 
 def draw_overlay(key: Key, side: int = OVERLAY_SIDE) -> DrawnOverlay:
     """Runs on a worker thread: detect (cached in the core) and draw the keypoints."""
-    from photofinder.core.keypoints import render_overlay  # cv2 only here, never at start-up
+    from photofinder.core.matching.keypoints import (
+        render_overlay,  # cv2 only here, never at start-up
+    )
 
     overlay = render_overlay(key[0], key[3], side)
     return DrawnOverlay(key, pil_to_qimage(overlay.image), overlay.keypoints.count)

@@ -19,11 +19,11 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from photofinder.core.embedders import DEFAULT_METHOD
+from photofinder.core.indexing.pipeline import IndexReport
+from photofinder.core.indexing.watcher import DEFAULT_DEBOUNCE_S
 from photofinder.core.names import shown_name
-from photofinder.core.pipeline import IndexReport
 from photofinder.core.progress import Progress
-from photofinder.core.search import SearchHit
-from photofinder.core.watcher import DEFAULT_DEBOUNCE_S
+from photofinder.core.search.knn import SearchHit
 from photofinder.gui import chrome, layout
 from photofinder.gui.controls import DeviceCombo, MethodCombo
 from photofinder.gui.drop import DropError, accepts, query_from_mime, query_from_path

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from photofinder.core.keypoints import DEFAULT_KEYPOINT_TYPE
+from photofinder.core.matching.keypoints import DEFAULT_KEYPOINT_TYPE
 from photofinder.gui.jobs import JobQueue
 from photofinder.gui.keypoint_overlay import fill_kinds, pil_to_qimage
 from photofinder.gui.preview import ImageView
@@ -48,8 +48,8 @@ def compute_matches(
 ) -> MatchResult:
     """Runs on a worker thread: ratio test + RANSAC, then both pictures (with and without
     outliers) so the checkbox switches instantly."""
-    from photofinder.core import verify as checks  # cv2 only here, never at start-up
-    from photofinder.core.imageio import decode_bytes
+    from photofinder.core.matching import verify as checks  # cv2 only here, never at start-up
+    from photofinder.core.photos.imageio import decode_bytes
 
     if isinstance(query, bytes):
         decoded = decode_bytes(query, "query")

@@ -10,10 +10,10 @@ from PySide6.QtGui import QAction, QHelpEvent
 from PySide6.QtWidgets import QListView, QToolTip, QWidget
 
 from photofinder.core.errors import PhotoFinderError
+from photofinder.core.indexing.pipeline import IndexReport
 from photofinder.core.names import shown
-from photofinder.core.pipeline import IndexReport
 from photofinder.core.progress import Progress
-from photofinder.core.search import SearchHit
+from photofinder.core.search.knn import SearchHit
 from photofinder.gui.chrome import Chrome
 from photofinder.gui.compare_methods_dialog import CompareMethodsDialog
 from photofinder.gui.controls import MethodCombo
@@ -38,7 +38,7 @@ def hit_tooltip(hit: SearchHit) -> str:
     text = f"{shown(hit.path)}\nsimilarity {hit.score:.3f}"
     inliers = inliers_of(hit)
     if inliers is not None:
-        from photofinder.core.verify import MIN_INLIERS
+        from photofinder.core.matching.verify import MIN_INLIERS
 
         verdict = "verified near-duplicate" if inliers >= MIN_INLIERS else "not verified"
         text += f"\n{inliers} keypoint inliers: {verdict}"
@@ -47,7 +47,7 @@ def hit_tooltip(hit: SearchHit) -> str:
 
 def verified_note(hits: Sequence[SearchHit]) -> str:
     """", 2 verified near-duplicates first" after a precise search ("" otherwise)."""
-    from photofinder.core.verify import MIN_INLIERS
+    from photofinder.core.matching.verify import MIN_INLIERS
 
     counts = [inliers_of(h) for h in hits]
     if all(c is None for c in counts):

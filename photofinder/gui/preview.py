@@ -6,9 +6,9 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QImage, QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from photofinder.core.catalog import FileRecord
-from photofinder.core.keepers import human_size
+from photofinder.core.duplicates.keepers import human_size
 from photofinder.core.names import shown_folder, shown_name
+from photofinder.core.storage.catalog import FileRecord
 from photofinder.gui.keypoint_overlay import KeypointOverlay
 
 

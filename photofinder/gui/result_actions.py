@@ -11,10 +11,10 @@ from PySide6.QtCore import QObject, QPoint, Qt, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QListView, QMenu, QMessageBox, QWidget
 
+from photofinder.core.duplicates.trash import trash_file
 from photofinder.core.errors import PhotoFinderError
 from photofinder.core.names import shown_name
-from photofinder.core.search import SearchHit
-from photofinder.core.trash import trash_file
+from photofinder.core.search.knn import SearchHit
 from photofinder.gui.results_model import ResultsModel
 from photofinder.gui.session import Session
 

@@ -15,7 +15,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QImage
 
 from photofinder.core.names import shown, shown_name
-from photofinder.core.search import SearchHit
+from photofinder.core.search.knn import SearchHit
 from photofinder.gui.thumbnail_cache import ThumbnailCache
 
 FILE_ID_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from photofinder.core.devices import DEVICE_CHOICES, DeviceStatus, device_status
 from photofinder.core.embedders import list_methods
 from photofinder.core.embedders.base import MethodInfo
+from photofinder.core.embedders.devices import DEVICE_CHOICES, DeviceStatus, device_status
 from photofinder.core.library import Library
 from photofinder.core.progress import Progress
-from photofinder.core.search import SearchHit
+from photofinder.core.search.knn import SearchHit
 from photofinder.gui.jobs import Job, JobContext, JobQueue
 from photofinder.gui.query import Query
 

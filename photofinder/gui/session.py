@@ -9,8 +9,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from photofinder.core.embedders import DEFAULT_METHOD
 from photofinder.core.errors import PhotoFinderError
+from photofinder.core.indexing.watcher import DEFAULT_DEBOUNCE_S, FolderWatcher
 from photofinder.core.library import Library
-from photofinder.core.watcher import DEFAULT_DEBOUNCE_S, FolderWatcher
 from photofinder.gui.image_loader import ImageLoader
 from photofinder.gui.indexer import IndexController
 from photofinder.gui.searcher import SearchController

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QToolButton, QWidget
 
-from photofinder.core.pipeline import IndexReport
+from photofinder.core.indexing.pipeline import IndexReport
 from photofinder.core.progress import Progress
 
 

@@ -13,8 +13,8 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QAbstractItemModelTester
 from pytestqt.qtbot import QtBot
 
-from photofinder.core.keepers import DEFAULT_RULES
-from photofinder.core.review import ReviewSettings
+from photofinder.core.duplicates.keepers import DEFAULT_RULES
+from photofinder.core.duplicates.review import ReviewSettings
 from photofinder.gui.compare_view import CompareView, load_pair
 from photofinder.gui.duplicates_actions import trash_question
 from photofinder.gui.duplicates_model import KEEPER_ROLE, GroupState, PhotosModel

@@ -13,8 +13,8 @@ from PIL import Image
 from pytestqt.qtbot import QtBot
 
 from photofinder.core.embedders import method_info
+from photofinder.core.indexing.pipeline import IndexReport
 from photofinder.core.library import Library
-from photofinder.core.pipeline import IndexReport
 from photofinder.core.progress import CancelToken, Progress
 from photofinder.gui.main_window import MainWindow
 from tests.gui.conftest import FakeEmbedder, make_photo, wait_indexed

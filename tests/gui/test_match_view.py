@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from photofinder.core.verify import MIN_INLIERS
+from photofinder.core.matching.verify import MIN_INLIERS
 from photofinder.gui.main_window import MainWindow
 from photofinder.gui.match_dialog import MatchDialog
 from photofinder.gui.query import Query

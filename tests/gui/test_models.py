@@ -7,8 +7,8 @@ import math
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QAbstractItemModelTester
 
-from photofinder.core.catalog import Root
-from photofinder.core.search import SearchHit
+from photofinder.core.search.knn import SearchHit
+from photofinder.core.storage.catalog import Root
 from photofinder.gui.folders_dialog import FoldersModel
 from photofinder.gui.results_model import (
     FILE_ID_ROLE,

@@ -8,8 +8,8 @@ from pathlib import Path
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from photofinder.core.catalog import Root
-from photofinder.core.search import SearchHit
+from photofinder.core.search.knn import SearchHit
+from photofinder.core.storage.catalog import Root
 from photofinder.gui.folders_dialog import MISSING_TIP, FoldersModel
 from photofinder.gui.image_files import read_image
 from photofinder.gui.results_model import ResultsModel

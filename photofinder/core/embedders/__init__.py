@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from photofinder.core.devices import resolve_device
 from photofinder.core.embedders import (
     efficientnet_lite0,
     finetune,
@@ -17,10 +16,11 @@ from photofinder.core.embedders import (
     torchvision_models,
 )
 from photofinder.core.embedders.base import Embedder, MethodInfo
+from photofinder.core.embedders.devices import resolve_device
 from photofinder.core.embedders.spec import MethodSpec
+from photofinder.core.embedders.weights import WeightsSource, models_dir
 from photofinder.core.errors import MethodUnavailableError, PhotoFinderError
-from photofinder.core.paths import resolve_paths
-from photofinder.core.weights import WeightsSource, models_dir
+from photofinder.core.storage.paths import resolve_paths
 
 DEFAULT_METHOD = efficientnet_lite0.INFO.name
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from photofinder.core.atomic import atomic_write_bytes
 from photofinder.core.embedders.base import FloatArray
+from photofinder.core.storage.atomic import atomic_write_bytes
 
 
 def state_path(models_dir: Path, method: str, version: str) -> Path:

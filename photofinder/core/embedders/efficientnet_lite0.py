@@ -11,7 +11,7 @@ from PIL import Image
 
 from photofinder.core.embedders.base import FloatArray, MethodInfo, l2_normalise
 from photofinder.core.embedders.runtime import make_runner
-from photofinder.core.resources import resource_path
+from photofinder.core.storage.resources import resource_path
 
 if TYPE_CHECKING:
     import torch

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from photofinder.core.embedders.base import MethodInfo
 from photofinder.core.embedders.spec import MethodSpec
 from photofinder.core.embedders.torchvision_models import TorchvisionEmbedder
-from photofinder.core.weights import (
+from photofinder.core.embedders.weights import (
     StateDict,
     WeightsSource,
     load_weights,

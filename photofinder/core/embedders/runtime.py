@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from photofinder.core.atomic import atomic_path
 from photofinder.core.embedders.base import FloatArray
+from photofinder.core.storage.atomic import atomic_path
 
 if TYPE_CHECKING:
     import torch

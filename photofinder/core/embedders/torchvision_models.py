@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from photofinder.core.atomic import atomic_write_bytes
 from photofinder.core.embedders.base import FloatArray, MethodInfo, l2_normalise
 from photofinder.core.embedders.runtime import Runner, TorchRunner, make_runner
 from photofinder.core.embedders.spec import MethodSpec
-from photofinder.core.weights import (
+from photofinder.core.embedders.weights import (
     OfficialWeights,
     StateDict,
     WeightsSource,
@@ -27,6 +26,7 @@ from photofinder.core.weights import (
     missing_reason,
     weights_state,
 )
+from photofinder.core.storage.atomic import atomic_write_bytes
 
 if TYPE_CHECKING:
     import torch

@@ -6,7 +6,7 @@ import site
 import sys
 from pathlib import Path
 
-_CHECKOUT = Path(__file__).resolve().parents[2] / "resources"
+_CHECKOUT = Path(__file__).resolve().parents[3] / "resources"
 # Where a wheel's data files land (pyproject's data-files: share/photofinder/...): the
 # environment's prefix, or the user's base for `pip install --user`.
 _INSTALLED = (

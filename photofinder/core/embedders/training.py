@@ -1,4 +1,4 @@
-"""Training the two trained methods (issue 6), usable from the CLI and the GUI.
+"""Training the two trained methods (fine-tuned, SimCLR), usable from the CLI and the GUI.
 
 * `train_finetune`: labels are album (parent folder) names. The frozen trunk's activations
   are computed once per photo and cached (`<cache>/training/`), so an epoch only runs the
@@ -32,7 +32,6 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
-from photofinder.core.atomic import atomic_path
 from photofinder.core.embedders import efficientnet_lite0, finetune, simclr
 from photofinder.core.embedders.codebook import load_state, save_state
 from photofinder.core.embedders.trainable import (
@@ -47,7 +46,8 @@ from photofinder.core.embedders.trainable import (
     trunk_runner,
 )
 from photofinder.core.errors import PhotoFinderError, PhotoReadError
-from photofinder.core.imageio import decode_file
+from photofinder.core.photos.imageio import decode_file
+from photofinder.core.photos.scan import photo_paths
 from photofinder.core.progress import (
     Cancelled,
     CancelToken,
@@ -56,7 +56,7 @@ from photofinder.core.progress import (
     RateMeter,
     ignore_progress,
 )
-from photofinder.core.scan import photo_paths
+from photofinder.core.storage.atomic import atomic_path
 
 if TYPE_CHECKING:
     import torch

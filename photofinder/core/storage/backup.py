@@ -7,12 +7,20 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from photofinder.core.atomic import atomic_write_bytes
+from photofinder.core.storage.atomic import atomic_write_bytes
 
-if TYPE_CHECKING:
-    from photofinder.core.catalog import Root
+
+class WatchedRoot(Protocol):
+    """A watched or excluded folder (catalog.Root is one)."""
+
+    @property
+    def path(self) -> str: ...
+
+    @property
+    def excluded(self) -> bool: ...
+
 
 ROOTS_BACKUP = "roots.json"
 INDEX_FOLDER = "indexes"  # AppPaths.index_dir
@@ -34,7 +42,7 @@ def _encode(roots: Iterable[SavedRoot]) -> bytes:
     return json.dumps({"format": BACKUP_FORMAT, "roots": entries}, indent=1).encode()
 
 
-def write_roots_backup(data_dir: Path, roots: Iterable[Root]) -> None:
+def write_roots_backup(data_dir: Path, roots: Iterable[WatchedRoot]) -> None:
     """Keep the watched and excluded folders beside the catalogue (atomically; only when they
     changed). `photofinder repair` restores them when the catalogue lost its roots."""
     saved = sorted({SavedRoot(r.path, r.excluded) for r in roots}, key=lambda r: r.path)

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from photofinder.core.catalog import Catalog, FileRecord
-from photofinder.core.presence import PresentFiles
-from photofinder.core.vector_index import VectorIndex
+from photofinder.core.photos.presence import PresentFiles
+from photofinder.core.storage.catalog import Catalog, FileRecord
+from photofinder.core.storage.vector_index import VectorIndex
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,19 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from photofinder.core.alignment import MAX_INTERIOR, MIN_AGREEMENT, AlignView, compare
-from photofinder.core.catalog import Catalog, FileRecord
-from photofinder.core.duplicates import Confirm, DuplicateGroup, Strictness, find_duplicates
+from photofinder.core.duplicates.alignment import MAX_INTERIOR, MIN_AGREEMENT, AlignView, compare
+from photofinder.core.duplicates.grouping import (
+    Confirm,
+    DuplicateGroup,
+    Strictness,
+    find_duplicates,
+)
+from photofinder.core.duplicates.keepers import DEFAULT_RULES, RULES
 from photofinder.core.errors import PhotoReadError
-from photofinder.core.imageio import decode_file
-from photofinder.core.keepers import DEFAULT_RULES, RULES
+from photofinder.core.photos.imageio import decode_file
 from photofinder.core.progress import CancelToken, ProgressCallback, ignore_progress
-from photofinder.core.vector_index import VectorIndex
+from photofinder.core.storage.catalog import Catalog, FileRecord
+from photofinder.core.storage.vector_index import VectorIndex
 
 NOT_DUPLICATE = "not_duplicate"
 KEEP_ALL = "keep_all"
@@ -44,7 +49,7 @@ CLOSER_MIN_SIDE = 384  # a photo smaller than this has no more to show
 ZONE_STEP = timedelta(minutes=15)  # time-zone offsets are whole multiples of this
 
 if TYPE_CHECKING:
-    from photofinder.core.keypoints import KeypointSet
+    from photofinder.core.matching.keypoints import KeypointSet
 
 
 @dataclass
@@ -92,7 +97,7 @@ class _PairView:
         return self._size
 
     def keypoints(self, mirrored: bool = False) -> KeypointSet:
-        from photofinder.core.keypoints import detect_image
+        from photofinder.core.matching.keypoints import detect_image
 
         with self._lock:
             if mirrored not in self._keypoints:
@@ -122,16 +127,16 @@ class _PairView:
 
 def geometric_confirmer(catalog: Catalog) -> Confirm:
     """Confirm candidate pairs as the same photo: keypoint matches agreeing on one transform
-    (photofinder.core.verify), then the photos lining up under it (photofinder.core.alignment),
-    which turns away other shots of the same scene, as do different capture moments on one
-    camera. Works on the stored thumbnails; a photo file is read only for a pair that lines up
-    with a few differing blocks inside (CLOSER_SIDE). Each photo's features are computed at
-    most once, in parallel."""
+    (photofinder.core.matching.verify), then the photos lining up under it
+    (photofinder.core.duplicates.alignment), which turns away other shots of the same scene,
+    as do different capture moments on one camera. Works on the stored thumbnails; a photo
+    file is read only for a pair that lines up with a few differing blocks inside
+    (CLOSER_SIDE). Each photo's features are computed at most once, in parallel."""
 
     views: dict[int, _PairView | None] = {}  # kept across calls: keypoints are found once
 
     def confirm(pairs: list[tuple[FileRecord, FileRecord]]) -> list[bool]:
-        from photofinder.core.verify import default_workers
+        from photofinder.core.matching.verify import default_workers
 
         series = {number for number, (a, b) in enumerate(pairs) if other_moments(a, b)}
         open_pairs = [pair for number, pair in enumerate(pairs) if number not in series]
@@ -179,7 +184,7 @@ def _view(record: FileRecord, thumbnail: bytes | None) -> _PairView | None:
 
 
 def _same_photo(a: _PairView | None, b: _PairView | None) -> bool:
-    from photofinder.core.verify import verify_sets
+    from photofinder.core.matching.verify import verify_sets
 
     if a is None or b is None:
         return False

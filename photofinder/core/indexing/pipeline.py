@@ -12,9 +12,17 @@ from pathlib import Path
 
 import numpy as np
 
-from photofinder.core.catalog import Catalog, FileRecord, Root
 from photofinder.core.embedders.base import Embedder, MethodInfo
 from photofinder.core.errors import IndexSaveError
+from photofinder.core.indexing.readers import (
+    Decoded,
+    Failed,
+    ReadContext,
+    ReadOutcome,
+    SameContent,
+    read_one,
+)
+from photofinder.core.photos.scan import ScanResult, scan_tree
 from photofinder.core.progress import (
     Cancelled,
     CancelToken,
@@ -23,16 +31,8 @@ from photofinder.core.progress import (
     RateMeter,
     ignore_progress,
 )
-from photofinder.core.readers import (
-    Decoded,
-    Failed,
-    ReadContext,
-    ReadOutcome,
-    SameContent,
-    read_one,
-)
-from photofinder.core.scan import ScanResult, scan_tree
-from photofinder.core.vector_index import VectorIndex
+from photofinder.core.storage.catalog import Catalog, FileRecord, Root
+from photofinder.core.storage.vector_index import VectorIndex
 
 SAVE_INTERVAL_S = 60.0
 

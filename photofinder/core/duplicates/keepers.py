@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from photofinder.core.catalog import FileRecord
+from photofinder.core.storage.catalog import FileRecord
 
 RAW_FORMATS = frozenset({"RAW", "DNG", "CR2", "CR3", "NEF", "ARW", "RAF", "ORF", "RW2", "PEF"})
 FORMAT_RANK = {"RAW": 5, "HEIF": 4, "AVIF": 4, "PNG": 3, "TIFF": 3, "JPEG": 2, "WEBP": 1}

@@ -12,8 +12,8 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
-from photofinder.core.imageio import is_photo_name
-from photofinder.core.scan import SKIPPED_FOLDERS
+from photofinder.core.photos.imageio import is_photo_name
+from photofinder.core.photos.scan import SKIPPED_FOLDERS
 
 ChangeCallback = Callable[[set[str]], None]
 DEFAULT_DEBOUNCE_S = 2.0

@@ -8,16 +8,25 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 from urllib.parse import unquote_to_bytes
 
+from photofinder.core.duplicates.trash_guard import why_not_trashable
 from photofinder.core.errors import IndexSaveError, PhotoFinderError
-from photofinder.core.trash_guard import why_not_trashable
-
-if TYPE_CHECKING:
-    from photofinder.core.library import Library
+from photofinder.core.storage.catalog import Catalog
+from photofinder.core.storage.vector_index import VectorIndex
 
 TrashFunction = Callable[[str], None]
+
+
+class Library(Protocol):
+    """What the trash needs of a library (photofinder.core.library.Library is one)."""
+
+    @property
+    def catalog(self) -> Catalog: ...
+
+    @property
+    def index(self) -> VectorIndex: ...
 UNDO_UNAVAILABLE = "Undo is not available on this platform: restore files from the trash by hand."
 
 

@@ -1,8 +1,8 @@
 """Local keypoints (SIFT or ORB) of a photo: detection at a small working size, an overlay
 picture for display, and a bounded cache so a second look (or a second verification) is free.
 
-Photos are decoded reduced (`photofinder.core.imageio.decode_file`: shorter side 256–512, JPEG
-DCT scaling, so a 12 MP photo costs tens of milliseconds, not seconds) and capped at
+Photos are decoded reduced (`photofinder.core.photos.imageio.decode_file`: shorter side
+256–512, JPEG DCT scaling, so a 12 MP photo costs tens of milliseconds, not seconds) and capped at
 `WORKING_MAX_SIDE` on the longer side. Keypoints are kept in working coordinates; `points()`
 gives them in the photo's original (EXIF-oriented) pixel coordinates.
 
@@ -22,8 +22,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from photofinder.core.imageio import decode_file
 from photofinder.core.lru import LRUCache
+from photofinder.core.photos.imageio import decode_file
 
 if TYPE_CHECKING:
     FloatArray = npt.NDArray[np.float32]

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from PIL import Image
 
-from photofinder.core.catalog import PhotoMetadata
 from photofinder.core.embedders.base import FloatArray
 from photofinder.core.errors import FileVanishedError, PhotoReadError
-from photofinder.core.imageio import content_hash, decode_bytes, read_file_bytes
-from photofinder.core.layout_hash import layout_hash
+from photofinder.core.photos.imageio import content_hash, decode_bytes, read_file_bytes
+from photofinder.core.photos.layout_hash import layout_hash
+from photofinder.core.storage.catalog import PhotoMetadata
 
 
 @dataclass(frozen=True)

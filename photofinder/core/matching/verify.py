@@ -18,8 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from photofinder.core.catalog import Catalog
-from photofinder.core.keypoints import (
+from photofinder.core.matching.keypoints import (
     DEFAULT_KEYPOINT_TYPE,
     ImageSource,
     KeypointSet,
@@ -30,7 +29,8 @@ from photofinder.core.keypoints import (
     detect_thumbnail,
     load_working,
 )
-from photofinder.core.search import SearchHit
+from photofinder.core.search.knn import SearchHit
+from photofinder.core.storage.catalog import Catalog
 
 if TYPE_CHECKING:
     FloatArray = npt.NDArray[np.float64]

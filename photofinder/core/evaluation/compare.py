@@ -29,14 +29,14 @@ from photofinder.core.embedders import (
 )
 from photofinder.core.embedders.base import Embedder, FloatArray
 from photofinder.core.embedders.spec import FIT_SAMPLE
+from photofinder.core.embedders.training import labelled_photos
 from photofinder.core.errors import PhotoFinderError, PhotoReadError
-from photofinder.core.imageio import decode_bytes, decode_file
-from photofinder.core.metrics import class_map_and_precision, neardup_recall_at_1
-from photofinder.core.neardup import KINDS, SAVE_QUALITY, TRANSFORMS, load_original
-from photofinder.core.paths import resolve_paths
+from photofinder.core.evaluation.metrics import class_map_and_precision, neardup_recall_at_1
+from photofinder.core.evaluation.neardup import KINDS, SAVE_QUALITY, TRANSFORMS, load_original
+from photofinder.core.photos.imageio import decode_bytes, decode_file
 from photofinder.core.progress import CancelToken
-from photofinder.core.training import labelled_photos
-from photofinder.core.vector_index import EF_CONSTRUCTION, M
+from photofinder.core.storage.paths import resolve_paths
+from photofinder.core.storage.vector_index import EF_CONSTRUCTION, M
 
 Log = Callable[[str], None]
 DECADE_MARGIN = 0.05  # of a decade: a point this close to a power of ten gets one more

@@ -8,7 +8,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
-from photofinder.core.catalog import FileRecord, Root
+from photofinder.core.storage.catalog import FileRecord, Root
 
 HASH_CHUNK = 1 << 20
 

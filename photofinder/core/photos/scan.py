@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from photofinder.core.imageio import file_kind, is_photo_name
+from photofinder.core.photos.imageio import file_kind, is_photo_name
 
 SKIPPED_FOLDERS = frozenset(
     {"$RECYCLE.BIN", "System Volume Information", "@eaDir", "#recycle", "lost+found",

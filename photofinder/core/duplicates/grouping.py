@@ -1,5 +1,5 @@
-"""Duplicate groups: candidate pairs (photofinder.core.candidates) confirmed at a strictness,
-then grouped without chaining, each group with a suggested keeper."""
+"""Duplicate groups: candidate pairs (photofinder.core.duplicates.candidates) confirmed at a
+strictness, then grouped without chaining, each group with a suggested keeper."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from enum import StrEnum
 from functools import partial
 from pathlib import Path
 
-from photofinder.core.candidates import (
+from photofinder.core.duplicates.candidates import (
     LOWEST_CANDIDATE,
     Pair,
     exact_pairs,
@@ -19,12 +19,12 @@ from photofinder.core.candidates import (
     ordered,
     turned_pairs,
 )
-from photofinder.core.catalog import Catalog, FileRecord
-from photofinder.core.imageio import RAW_SUFFIXES
-from photofinder.core.keepers import DEFAULT_RULES, KeeperChoice, suggest_keeper
-from photofinder.core.presence import PresentFiles
+from photofinder.core.duplicates.keepers import DEFAULT_RULES, KeeperChoice, suggest_keeper
+from photofinder.core.photos.imageio import RAW_SUFFIXES
+from photofinder.core.photos.presence import PresentFiles
 from photofinder.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
-from photofinder.core.vector_index import VectorIndex
+from photofinder.core.storage.catalog import Catalog, FileRecord
+from photofinder.core.storage.vector_index import VectorIndex
 
 Confirm = Callable[[list[tuple[FileRecord, FileRecord]]], list[bool]]
 CHECK_CHUNK = 1024  # candidate pairs checked between progress reports and cancel checks

@@ -15,10 +15,10 @@ import hnswlib
 import numpy as np
 import numpy.typing as npt
 
-from photofinder.core.atomic import atomic_path, remove_stale_temps
-from photofinder.core.catalog import Catalog
 from photofinder.core.errors import IndexSaveError
-from photofinder.core.storage_errors import os_error_reason
+from photofinder.core.storage.atomic import atomic_path, remove_stale_temps
+from photofinder.core.storage.catalog import Catalog
+from photofinder.core.storage.sqlite_errors import os_error_reason
 
 M = 16
 EF_CONSTRUCTION = 100

@@ -1,6 +1,6 @@
 """Where duplicate candidates come from, never from all pairs: byte-identical files (content
 hash), each photo's close neighbours in the vector index (recorded while indexing), and photos
-whose layout matches another's turned or mirrored (photofinder.core.layout_hash)."""
+whose layout matches another's turned or mirrored (photofinder.core.photos.layout_hash)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from PIL import Image
 
-from photofinder.core import layout_hash
-from photofinder.core.catalog import Catalog
+from photofinder.core.photos import layout_hash
 from photofinder.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
-from photofinder.core.vector_index import VectorIndex
+from photofinder.core.storage.catalog import Catalog
+from photofinder.core.storage.vector_index import VectorIndex
 
 Pair = tuple[int, int]
 NEIGHBOURS = 10

@@ -16,14 +16,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from photofinder.core.atomic import fsync_dir
-from photofinder.core.backup import SavedRoot, library_evidence, read_roots_backup
-from photofinder.core.catalog import path_from_db, path_to_db
-from photofinder.core.catalog_schema import migrate
 from photofinder.core.errors import LibraryBusyError, PhotoFinderError
-from photofinder.core.locks import library_lock
-from photofinder.core.paths import AppPaths
-from photofinder.core.storage_errors import catalog_error
+from photofinder.core.storage.atomic import fsync_dir
+from photofinder.core.storage.backup import SavedRoot, library_evidence, read_roots_backup
+from photofinder.core.storage.catalog import path_from_db, path_to_db
+from photofinder.core.storage.locks import library_lock
+from photofinder.core.storage.paths import AppPaths
+from photofinder.core.storage.schema import migrate
+from photofinder.core.storage.sqlite_errors import catalog_error
 
 SKIPPED_TABLES = frozenset({"neighbours", "sqlite_sequence"})  # a cache; AUTOINCREMENT state
 SKIPPED_SETTING_PREFIX = "neighbours_seq:"  # how far the dropped neighbour cache had got

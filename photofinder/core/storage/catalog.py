@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from photofinder.core.catalog_schema import migrate, refuse_emptied_catalog
-from photofinder.core.locks import library_lock
-from photofinder.core.storage_errors import catalog_error
+from photofinder.core.storage.locks import library_lock
+from photofinder.core.storage.schema import migrate, refuse_emptied_catalog
+from photofinder.core.storage.sqlite_errors import catalog_error
 
 FILE_COLUMNS = (
     "id, root_id, path, size, mtime_ns, content_hash, width, height, format, captured_at, "

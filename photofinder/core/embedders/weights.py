@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from photofinder.core.atomic import atomic_path
 from photofinder.core.errors import MethodUnavailableError, PhotoFinderError
+from photofinder.core.storage.atomic import atomic_path
 
 if TYPE_CHECKING:
     import torch

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from photofinder.core.backup import library_evidence
 from photofinder.core.errors import CatalogDamagedError, NewerCatalogError
+from photofinder.core.storage.backup import library_evidence
 
 # Each entry upgrades the schema from version i to i + 1; never edit a released step, append one.
 MIGRATIONS: list[str] = [
@@ -69,8 +69,8 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE files ADD COLUMN camera TEXT;
     """,
-    # 3: the layout hash (photofinder.core.layout_hash) that finds rotated and mirrored copies;
-    # NULL until computed (older rows are filled from their thumbnails on first use).
+    # 3: the layout hash (photofinder.core.photos.layout_hash) that finds rotated and mirrored
+    # copies; NULL until computed (older rows are filled from their thumbnails on first use).
     """
     ALTER TABLE files ADD COLUMN layout_hash INTEGER;
     """,

@@ -1,0 +1,1 @@
+"""Duplicate candidates, confirmation, grouping, keepers, review and trash."""

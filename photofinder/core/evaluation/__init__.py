@@ -1,0 +1,1 @@
+"""Measuring methods: comparison runs, retrieval metrics, synthetic copies."""

@@ -1,0 +1,1 @@
+"""Keypoints and geometric verification of two photos; precise re-ranking."""

@@ -1,0 +1,1 @@
+"""Photo files: one robust read, the folder walk, presence checks, layout hash."""

@@ -1,0 +1,1 @@
+"""Nearest photos for query vectors."""

@@ -1,0 +1,1 @@
+"""The catalogue (SQLite), the vector index cache, files kept beside them, locks."""
