@@ -23,9 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.quality import DEFAULT_DATA, labelled_photos
+from benchmarks.quality import DEFAULT_DATA, labelled_paths
 from photofinder.core.duplicates.candidates import record_neighbours
-from photofinder.core.duplicates.grouping import Strictness, find_duplicates
+from photofinder.core.duplicates.grouping import DuplicateSearch, Strictness, find_duplicates
 from photofinder.core.duplicates.review import geometric_confirmer
 from photofinder.core.embedders.base import l2_normalise
 from photofinder.core.evaluation.neardup import make_neardup_set
@@ -69,7 +69,7 @@ def wrong_groups(
 
 
 def quality(data: Path, originals: int, seed: int, show_wrong: bool = False) -> None:
-    photos = labelled_photos(data)
+    photos = labelled_paths(data)
     with tempfile.TemporaryDirectory() as scratch:
         library_dir = Path(scratch) / "library"
         shutil.copytree(data, library_dir / "caltech", ignore=shutil.ignore_patterns("*.md"))
@@ -121,7 +121,7 @@ def scale(items: int, data: Path, real_originals: int) -> None:
     """Synthetic vectors with planted clusters; each candidate pair is checked on a real
     photo pair (thumbnail keypoints + alignment), so verification costs what it really costs."""
     rng = np.random.default_rng(3)
-    photos = labelled_photos(data)
+    photos = labelled_paths(data)
     with tempfile.TemporaryDirectory() as scratch:
         scratch_dir = Path(scratch)
         real = make_neardup_set(photos, scratch_dir / "real", real_originals, 1)
@@ -172,7 +172,8 @@ def scale(items: int, data: Path, real_originals: int) -> None:
             return real_confirm([real_pairs[i % len(real_pairs)] for i in stand_ins])
 
         started = time.perf_counter()
-        groups = find_duplicates(library.index, catalog, Strictness.NEAR, confirm=confirm)
+        groups = find_duplicates(library.index, catalog,
+                                 DuplicateSearch(Strictness.NEAR, confirm=confirm))
         elapsed = time.perf_counter() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"grouped {items} photos in {elapsed:.1f} s: {len(groups)} groups, "

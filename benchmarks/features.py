@@ -16,6 +16,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps
 
+from photofinder.core.embedders.training import labelled_photos
+
 PreprocessMode = Literal["squash224", "crop224", "squash256"]
 PREPROCESS_MODES: tuple[PreprocessMode, ...] = ("squash224", "crop224", "squash256")
 
@@ -126,16 +128,7 @@ def extract_maps(
     return result
 
 
-IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"})
-
-
 def list_labelled(root: Path) -> tuple[list[Path], list[str]]:
     """Images under ``root/<class>/`` in sorted class, then file-name order, with labels."""
-    paths: list[Path] = []
-    labels: list[str] = []
-    for class_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        for f in sorted(class_dir.iterdir()):
-            if f.suffix.lower() in IMAGE_SUFFIXES:
-                paths.append(f)
-                labels.append(class_dir.name)
-    return paths, labels
+    labelled = labelled_photos(root)
+    return [path for path, _ in labelled], [label for _, label in labelled]

@@ -18,6 +18,7 @@ import numpy as np
 from benchmarks.neardup import make_neardup_set
 from benchmarks.retrieval_metrics import class_map_and_precision, neardup_recall_at_1
 from photofinder.core.embedders.base import embed_images
+from photofinder.core.embedders.training import labelled_photos
 from photofinder.core.indexing.pipeline import IndexReport
 from photofinder.core.library import Library
 from photofinder.core.photos.imageio import decode_file
@@ -25,8 +26,9 @@ from photofinder.core.photos.imageio import decode_file
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "caltech101-dev"
 
 
-def labelled_photos(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*/*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
+def labelled_paths(folder: Path) -> list[Path]:
+    """The photos of a folder-labelled set (the label is a photo's folder), sorted."""
+    return [path for path, _ in labelled_photos(folder)]
 
 
 def threshold_table(
@@ -62,7 +64,7 @@ def index_timed(lib: Library, folder: Path) -> tuple[IndexReport, float]:
 
 def main(argv: list[str] | None = None) -> int:
     args = neardup_arguments(__doc__).parse_args(argv)
-    photos = labelled_photos(args.data)
+    photos = labelled_paths(args.data)
     with (
         tempfile.TemporaryDirectory() as scratch,
         Library(Path(scratch) / "d", device="cpu") as lib,

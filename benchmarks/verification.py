@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from benchmarks.neardup import make_neardup_set
-from benchmarks.quality import index_timed, labelled_photos, neardup_arguments
+from benchmarks.quality import index_timed, labelled_paths, neardup_arguments
 from photofinder.core.library import Library
 from photofinder.core.matching import keypoints, verify
 from photofinder.core.search.knn import SearchHit
@@ -113,7 +113,7 @@ def costs(lib: Library, queries: Sequence[Path], plain: list[list[SearchHit]]) -
 
 def main(argv: list[str] | None = None) -> int:
     args = neardup_arguments(__doc__).parse_args(argv)
-    photos = labelled_photos(args.data)
+    photos = labelled_paths(args.data)
     with (
         tempfile.TemporaryDirectory() as scratch,
         Library(Path(scratch) / "d", device="cpu") as lib,
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         inliers = [h[0].inliers or 0 for h in precise if isinstance(h[0], verify.VerifiedHit)]
         print(f"median inliers of rank 1: {statistics.median(inliers):.0f}")
         failures = [
-            (kind, q.name, [(Path(h.path).name, getattr(h, "inliers", None)) for h in hits[:3]])
+            (kind, q.name, [(Path(h.path).name, h.inliers) for h in hits[:3]])
             for hits, target, kind, q in zip(precise, targets, kinds, queries, strict=True)
             if not hits or hits[0].path != target
         ]

@@ -32,6 +32,10 @@ from photofinder.core.storage.repair import repair_library
 from photofinder.core.storage.sqlite_errors import user_facing_error
 from photofinder.terminal import ProgressBar
 
+FAILURES_LISTED = 20  # failed reads listed after an update; `photofinder status` lists all
+SKIPPED_LISTED = 10  # unreadable photos listed after training
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: how a shell reports a command stopped by Ctrl-C
+
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
@@ -209,10 +213,10 @@ def cmd_index(args: argparse.Namespace, library: Library) -> int:
     for old_root in report.retired_roots:
         print(f"  folder {old_root} was renamed or moved: its photos were found in a new "
               "folder and keep their place in the library")
-    for path, reason in report.failures[:20]:
+    for path, reason in report.failures[:FAILURES_LISTED]:
         print(f"  failed: {path}: {reason}")
-    if len(report.failures) > 20:
-        print(f"  … and {len(report.failures) - 20} more (see `photofinder status`)")
+    if len(report.failures) > FAILURES_LISTED:
+        print(f"  … and {len(report.failures) - FAILURES_LISTED} more (see `photofinder status`)")
     return 0
 
 
@@ -228,15 +232,16 @@ def cmd_search(args: argparse.Namespace, library: Library) -> int:
         _emit({"method": library.info.name, "queries": [
             {"query": str(query),
              "results": [{"path": h.path, "score": round(h.score, 6),
-                          **({"inliers": getattr(h, "inliers", None)} if args.verify else {})}
+                          **({"inliers": h.inliers} if args.verify else {})}
                          for h in hits]}
             for query, hits in zip(images, results, strict=True)]})
         return 0
     for query, hits in zip(images, results, strict=True):
         print(f"{query}:")
         for rank, hit in enumerate(hits, 1):
-            inliers = getattr(hit, "inliers", None)
-            checked = f"  {inliers:4d} inliers" if args.verify and inliers is not None else ""
+            checked = ""
+            if args.verify and hit.inliers is not None:
+                checked = f"  {hit.inliers:4d} inliers"
             print(f"  {rank:3d}. {hit.score:.3f}{checked}  {hit.path}")
     return 0
 
@@ -447,7 +452,7 @@ def cmd_train(args: argparse.Namespace) -> int:
           f"{albums}: {report.epochs_done} epochs{resumed}{losses}, {report.elapsed_s:.0f} s")
     print(f"  weights: {report.weights}")
     print(f"  use it: photofinder index --method {report.method}")
-    for path, reason in report.skipped[:10]:
+    for path, reason in report.skipped[:SKIPPED_LISTED]:
         print(f"  skipped: {path}: {reason}")
     return 0
 
@@ -498,7 +503,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         sys.stderr.write("photofinder: interrupted; progress so far is saved\n")
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -145,8 +145,10 @@ def test_precise_search_finds_a_rotated_copy_first(
     assert by_id[0].path != str(rotated)  # the photo itself is not a result
     by_image = library.search_image(Image.open(query), k=3, verify=True)
     assert by_image[0].path == str(rotated)
+    assert hits[0].inliers is not None and hits[0].inliers >= MIN_INLIERS
     plain = library.search_files([query], k=5)[0]
     assert not isinstance(plain[0], VerifiedHit)
+    assert all(hit.inliers is None for hit in plain)  # a plain search checks no keypoints
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ import numpy.typing as npt
 from PIL import Image
 
 CHECK_SIDE = 256  # compare at this longer side (the thumbnails'): fine enough to see a smile
-BLOCK = 16
+BLOCK = 16  # pixels a side of the blocks compared (16 along the longer side at CHECK_SIDE)
 BLOCK_AGREES = 0.6  # correlation of a block with its warped counterpart
 MIN_AGREEMENT = 0.65  # share of agreeing structured blocks that makes the same photo
 FLAT = 3.0  # grey-level deviation under which a block has no structure to compare
@@ -29,6 +29,9 @@ MIN_STRUCTURED = 4  # fewer structured blocks than this in the overlap: nothing 
 BLOCK_DIFFERS = 0.3  # correlation under which a block clearly shows something else
 MAX_INTERIOR = 3  # a patch this large of differing blocks inside the photo: another shot
 MARGIN = 0.2  # share of the rows (columns) at each side where edits such as captions sit
+COVERED = 0.9  # share of a block's pixels the warped photo must reach for the block to count
+MIN_OVERLAP = 0.2  # share of the blocks covered under which the photos barely overlap
+BLUR_KERNEL = (3, 3)  # a light blur first, so that re-encoding noise does not decide a block
 
 
 @dataclass(frozen=True)
@@ -84,10 +87,10 @@ def compare(a: AlignView, b: AlignView, transform: npt.NDArray[np.float64]) -> C
         np.ones_like(source), warp, (width, height), flags=cv2.INTER_NEAREST
     )
     rows, cols = height // BLOCK, width // BLOCK
-    x = _blocks(cv2.GaussianBlur(warped, (3, 3), 0), rows, cols)
-    y = _blocks(cv2.GaussianBlur(b.grey.astype(np.float32), (3, 3), 0), rows, cols)
-    covered = _blocks(inside, rows, cols).mean(axis=2) >= 0.9
-    if covered.sum() < 0.2 * rows * cols:
+    x = _blocks(cv2.GaussianBlur(warped, BLUR_KERNEL, 0), rows, cols)
+    y = _blocks(cv2.GaussianBlur(b.grey.astype(np.float32), BLUR_KERNEL, 0), rows, cols)
+    covered = _blocks(inside, rows, cols).mean(axis=2) >= COVERED
+    if covered.sum() < MIN_OVERLAP * rows * cols:
         return Comparison(0.0, 0)
     x -= x.mean(axis=2, keepdims=True)
     y -= y.mean(axis=2, keepdims=True)

@@ -16,7 +16,12 @@ from photofinder.core.storage.catalog import Catalog
 from photofinder.core.storage.vector_index import VectorIndex
 
 Pair = tuple[int, int]
+# Close neighbours recorded per photo: a planted copy is among them 99.65 % of the time at
+# RECORD_EF (docs/benchmarks.md).
 NEIGHBOURS = 10
+VECTORS_PER_SEARCH = 8192  # newly indexed vectors searched at a time when recording
+# A layout hash has a bit per low DCT coefficient but the mean: its distances are out of this.
+LAYOUT_BITS = layout_hash.LOW * layout_hash.LOW - 1
 RECORD_EF = 128  # hnswlib search width when recording neighbours (interactive search: 64)
 LOWEST_CANDIDATE = 0.72  # the similarity worth a closer look at any strictness
 
@@ -50,7 +55,8 @@ def record_neighbours(
     if latest <= done:
         return 0
     searched = 0
-    for ids, vectors in catalog.vectors_since(key.method, key.version, done, key.dim, 8192):
+    for ids, vectors in catalog.vectors_since(key.method, key.version, done, key.dim,
+                                             VECTORS_PER_SEARCH):
         if cancel is not None:
             cancel.checkpoint()  # what is recorded stays; the mark is not moved
         progress(Progress("finding close pairs", searched, latest - done))
@@ -90,7 +96,7 @@ def turned_pairs(catalog: Catalog) -> dict[Pair, float]:
         catalog.set_layout_hashes(_hashes_from_thumbnails(catalog, missing))
     ids, hashes = catalog.layout_hashes()
     found = layout_hash.turned_pairs(ids, np.asarray(hashes, np.uint64))
-    return {pair: 1.0 - distance / 63 for pair, distance in found.items()}
+    return {pair: 1.0 - distance / LAYOUT_BITS for pair, distance in found.items()}
 
 
 def _hashes_from_thumbnails(catalog: Catalog, ids: list[int]) -> dict[int, int]:

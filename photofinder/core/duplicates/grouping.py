@@ -27,6 +27,7 @@ from photofinder.core.storage.catalog import Catalog, FileRecord
 from photofinder.core.storage.vector_index import VectorIndex
 
 Confirm = Callable[[list[tuple[FileRecord, FileRecord]]], list[bool]]
+Dismissed = Callable[[Iterable[tuple[str, str]]], set[tuple[str, str]]]
 CHECK_CHUNK = 1024  # candidate pairs checked between progress reports and cancel checks
 # A near-duplicate group is one photo: a member that fails the check against this share of
 # the other members (judged once it has been checked against at least MIN_VERDICTS of them)
@@ -135,15 +136,24 @@ def _stars(pairs: dict[Pair, float]) -> list[tuple[list[int], float]]:
     return groups
 
 
+@dataclass(frozen=True)
+class DuplicateSearch:
+    """What a duplicate search looks for, how it judges pairs, and how it suggests keepers."""
+
+    strictness: Strictness = DEFAULT_STRICTNESS
+    # Checks near-duplicate candidates geometrically; without it the `accept` similarity decides.
+    confirm: Confirm | None = None
+    # The content-hash pairs the user marked as not duplicates (they never group again).
+    dismissed: Dismissed | None = None
+    rules: Sequence[str] = DEFAULT_RULES
+    preferred_folders: Sequence[str] = ()
+    reference_folders: Sequence[str] = ()
+
+
 def find_duplicates(
     index: VectorIndex,
     catalog: Catalog,
-    strictness: Strictness = DEFAULT_STRICTNESS,
-    confirm: Confirm | None = None,
-    dismissed: Callable[[Iterable[tuple[str, str]]], set[tuple[str, str]]] | None = None,
-    rules: Sequence[str] = DEFAULT_RULES,
-    preferred_folders: Sequence[str] = (),
-    reference_folders: Sequence[str] = (),
+    search: DuplicateSearch = DuplicateSearch(),
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
 ) -> list[DuplicateGroup]:
@@ -153,37 +163,61 @@ def find_duplicates(
 
     Only photos that are regular files at their paths now take part (a catalogued photo of
     a folder not found, or a link, never does), and the groups depend on the photos alone,
-    not on the order they were catalogued in. `confirm` checks near-duplicate candidates
-    geometrically (without it the `accept` similarity decides); `dismissed` returns the
-    content-hash pairs the user marked as not duplicates, which never group again."""
-    records, pairs, exact, turned = _candidates(index, catalog, strictness)
-    not_duplicates: set[Pair] = set()
-    if dismissed is not None:
-        hash_of = {p: _hash_pair(records[p[0]], records[p[1]]) for p in pairs}
-        gone = dismissed(hash_of.values())
-        not_duplicates = {p for p in pairs if hash_of[p] in gone}
-        pairs = {p: s for p, s in pairs.items() if p not in not_duplicates}
-    looser: dict[Pair, float] = {}
-    stars: list[tuple[list[int], float]] | None = None
-    if strictness is not Strictness.EXACT:
-        limits = THRESHOLDS[strictness]
+    not on the order they were catalogued in."""
+    records, pairs, exact, turned = _candidates(index, catalog, search.strictness)
+    pairs, not_duplicates = _without_dismissed(pairs, records, search.dismissed)
+    if search.strictness is Strictness.EXACT:
+        stars = star_groups(pairs)
+    else:
         check = None
-        if confirm is not None:
-            check = partial(_check_in_chunks, confirm=confirm, records=records,
+        if search.confirm is not None:
+            check = partial(_check_in_chunks, confirm=search.confirm, records=records,
                             progress=progress, cancel=cancel)
-        same, looser = _confirmed(pairs, limits, check, exact, turned)
-        if check is not None and limits.checked:
-            # Every pair was checked (or is an exact copy); the user's "not a duplicate" counts.
-            verdicts = {p: p in same for p in pairs} | dict.fromkeys(not_duplicates, False)
-            stars = consistent_groups(same, verdicts, partial(check, stage="checking groups"))
-        pairs = same
-    groups = []
-    for ids, weakest in stars if stars is not None else star_groups(pairs, looser):
-        members = sorted((records[i] for i in ids), key=lambda r: r.path)
-        keeper = suggest_keeper(members, rules, preferred_folders, reference_folders)
-        groups.append(DuplicateGroup(members, weakest, keeper))
+        stars = _near_groups(pairs, THRESHOLDS[search.strictness], check, exact, turned,
+                             not_duplicates)
+    groups = [_with_keeper([records[i] for i in ids], weakest, search) for ids, weakest in stars]
     groups.sort(key=lambda g: (-g.reclaimable_bytes, g.paths[0]))
     return groups
+
+
+def _without_dismissed(
+    pairs: dict[Pair, float], records: dict[int, FileRecord], dismissed: Dismissed | None
+) -> tuple[dict[Pair, float], set[Pair]]:
+    """The pairs the user did not mark as not duplicates, and those they did."""
+    if dismissed is None:
+        return pairs, set()
+    hash_of = {p: _hash_pair(records[p[0]], records[p[1]]) for p in pairs}
+    gone = dismissed(hash_of.values())
+    not_duplicates = {p for p in pairs if hash_of[p] in gone}
+    return {p: s for p, s in pairs.items() if p not in not_duplicates}, not_duplicates
+
+
+def _near_groups(
+    pairs: dict[Pair, float],
+    limits: Thresholds,
+    check: Callable[..., list[bool]] | None,
+    exact: set[Pair],
+    turned: set[Pair],
+    not_duplicates: set[Pair],
+) -> list[tuple[list[int], float]]:
+    """Groups of the confirmed pairs: checked as a whole when every pair was checked, else
+    star groups of the confirmed pairs with the similar-only ones added second."""
+    same, looser = _confirmed(pairs, limits, check, exact, turned)
+    if check is None or not limits.checked:
+        return star_groups(same, looser)
+    # Every pair was checked (or is an exact copy); the user's "not a duplicate" counts.
+    verdicts = {p: p in same for p in pairs} | dict.fromkeys(not_duplicates, False)
+    return consistent_groups(same, verdicts, partial(check, stage="checking groups"))
+
+
+def _with_keeper(
+    records: Iterable[FileRecord], weakest: float, search: DuplicateSearch
+) -> DuplicateGroup:
+    """A group of these photos, sorted by path, with the keeper the rules suggest."""
+    members = sorted(records, key=lambda r: r.path)
+    keeper = suggest_keeper(members, search.rules, search.preferred_folders,
+                            search.reference_folders)
+    return DuplicateGroup(members, weakest, keeper)
 
 
 def _candidates(

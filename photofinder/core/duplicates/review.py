@@ -22,6 +22,7 @@ from photofinder.core.duplicates.alignment import MAX_INTERIOR, MIN_AGREEMENT, A
 from photofinder.core.duplicates.grouping import (
     Confirm,
     DuplicateGroup,
+    DuplicateSearch,
     Strictness,
     find_duplicates,
 )
@@ -238,16 +239,15 @@ def review_duplicates(
     cancel: CancelToken | None = None,
 ) -> list[DuplicateGroup]:
     settings = ReviewSettings.load(catalog)
-    return find_duplicates(
-        index, catalog, strictness,
+    search = DuplicateSearch(
+        strictness,
         confirm=geometric_confirmer(catalog) if geometric else None,
         dismissed=catalog.decided_pairs,
         rules=settings.rules,
         preferred_folders=settings.preferred_folders,
         reference_folders=settings.reference_folders,
-        progress=progress,
-        cancel=cancel,
     )
+    return find_duplicates(index, catalog, search, progress=progress, cancel=cancel)
 
 
 def _pairs_of(records: Sequence[FileRecord]) -> list[tuple[str, str]]:

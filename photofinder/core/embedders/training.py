@@ -296,91 +296,165 @@ def _load_checkpoint(path: Path, key: str) -> dict[str, Any] | None:
     return checkpoint if checkpoint.get("key") == key else None
 
 
-def _run(
-    kind: str,
-    count: int,
-    key: str,
-    config: TrainConfig,
-    stage: torch.nn.Module,
-    head: torch.nn.Module,
-    batch_loss: BatchLoss,
-    init_head: Callable[[], None],
-    models_dir: Path,
-    report: TrainReport,
-    progress: ProgressCallback,
-    cancel: CancelToken | None,
-    meta: dict[str, str],
-) -> TrainReport:
+MIN_BATCH = 2  # SimCLR's loss needs each view's partner and one other photo in the batch
+STEP_SEED_STRIDE = 1_000_003  # a prime: the per-step seeds of two training seeds never overlap
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingJob:
+    """One method's part of a training run: what the shared loop trains, on how many photos."""
+
+    kind: str  # a key of METHODS
+    count: int  # photos to train on (indices 0..count-1 go to batch_loss)
+    key: str  # a checkpoint resumes only under the same key
+    stage: torch.nn.Module  # the trainable stage that becomes the method's weights
+    head: torch.nn.Module  # trained beside the stage, dropped after training
+    batch_loss: BatchLoss
+    init_head: Callable[[], None]  # run when no checkpoint resumes
+    meta: dict[str, str]  # stored with the weights
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """Where a run writes, how it reports, and what can stop it."""
+
+    models_dir: Path
+    report: TrainReport
+    progress: ProgressCallback = ignore_progress
+    cancel: CancelToken | None = None
+
+
+def _optimizer(job: TrainingJob, config: TrainConfig) -> torch.optim.Optimizer:
+    """AdamW: the stage at `lr`, its projection and the head at `head_lr`."""
     import torch
 
-    method = METHODS[kind]
-    checkpoint_path = method.checkpoint_path(models_dir)
-    optimizer = torch.optim.AdamW(
+    stage, head = job.stage, job.head
+    return torch.optim.AdamW(
         [{"params": [p for n, p in stage.named_parameters() if not n.startswith("proj.")],
           "lr": config.lr},
          {"params": [*stage.proj.parameters(), *head.parameters()],  # type: ignore[union-attr]
           "lr": config.head_lr}],
         weight_decay=config.weight_decay)
-    checkpoint = _load_checkpoint(checkpoint_path, key)
+
+
+def _resume(
+    job: TrainingJob, config: TrainConfig, optimizer: torch.optim.Optimizer, run: TrainingRun
+) -> int:
+    """Load a matching checkpoint (or initialise the head); returns the epochs already done."""
+    checkpoint = _load_checkpoint(METHODS[job.kind].checkpoint_path(run.models_dir), job.key)
     start = 0
     if checkpoint is not None:
-        stage.load_state_dict(checkpoint["stage"])
-        head.load_state_dict(checkpoint["head"])
+        job.stage.load_state_dict(checkpoint["stage"])
+        job.head.load_state_dict(checkpoint["head"])
         optimizer.load_state_dict(checkpoint["optimizer"])
         start = min(int(checkpoint["epoch"]), config.epochs)
-        report.losses = [float(x) for x in checkpoint["losses"]][:start]
+        run.report.losses = [float(x) for x in checkpoint["losses"]][:start]
     else:
-        init_head()
-    report.resumed_from = report.epochs_done = start
-    batch = max(2, config.batch_size)
-    steps = max(1, count // batch)  # full batches only (the remainder is in the next shuffle)
-    total = steps * config.epochs
-    base_lrs = [group["lr"] for group in optimizer.param_groups]
-    meter = RateMeter()
+        job.init_head()
+    run.report.resumed_from = run.report.epochs_done = start
+    return start
+
+
+def _cosine_scale(done: int, total: int) -> float:
+    """The learning-rate factor after `done` of `total` steps: cosine decay from 1 to 0."""
+    return 0.5 * (1.0 + math.cos(math.pi * done / total))
+
+
+@dataclass
+class _Schedule:
+    """Batches per epoch and the optimiser's starting learning rates."""
+
+    batch: int
+    steps: int  # full batches only (the remainder is in the next shuffle)
+    epochs: int
+    base_lrs: list[float]
+    meter: RateMeter = field(default_factory=RateMeter)
+
+    @property
+    def total(self) -> int:
+        return self.steps * self.epochs
+
+
+def _train_epoch(
+    job: TrainingJob,
+    config: TrainConfig,
+    optimizer: torch.optim.Optimizer,
+    schedule: _Schedule,
+    epoch: int,
+    run: TrainingRun,
+) -> float:
+    """One pass over the photos in a seeded order; returns its mean loss."""
+    batch, total = schedule.batch, schedule.total
+    order = np.random.default_rng([config.seed, epoch]).permutation(job.count)
+    if job.count < batch:
+        order = np.resize(order, batch)
+    job.stage.train()
+    job.head.train()
+    freeze_batchnorm(job.stage)
+    losses: list[float] = []
+    for step in range(schedule.steps):
+        if run.cancel is not None:
+            run.cancel.checkpoint()
+        done = epoch * schedule.steps + step
+        for group, base in zip(optimizer.param_groups, schedule.base_lrs, strict=True):
+            group["lr"] = base * _cosine_scale(done, total)
+        indices = [int(i) for i in order[step * batch:(step + 1) * batch]]
+        loss = job.batch_loss(indices, config.seed * STEP_SEED_STRIDE + done)
+        optimizer.zero_grad()
+        loss.backward()  # type: ignore[no-untyped-call]
+        optimizer.step()
+        losses.append(float(loss.detach()))
+        rate = schedule.meter.update((done + 1) * batch)
+        run.progress(Progress(
+            "training", done + 1, total, rate,
+            schedule.meter.eta((done + 1) * batch, total * batch, rate),
+            f"epoch {epoch + 1}/{config.epochs}, loss {np.mean(losses):.4f}"))
+    return float(np.mean(losses))
+
+
+def _save_checkpoint(
+    job: TrainingJob, optimizer: torch.optim.Optimizer, epoch: int, run: TrainingRun
+) -> None:
+    """The state after `epoch` epochs, written atomically, for a later run to resume from."""
+    import torch
+
+    with atomic_path(METHODS[job.kind].checkpoint_path(run.models_dir)) as tmp:
+        torch.save({"key": job.key, "epoch": epoch, "losses": run.report.losses,
+                    "stage": job.stage.state_dict(), "head": job.head.state_dict(),
+                    "optimizer": optimizer.state_dict()}, tmp)
+
+
+def _save_weights(job: TrainingJob, config: TrainConfig, run: TrainingRun) -> None:
+    """The trained stage as the method's new version; the checkpoint is no longer needed."""
+    method = METHODS[job.kind]
+    job.stage.eval()
+    meta = {**job.meta, "kind": job.kind, "epochs": str(config.epochs),
+            "losses": " ".join(f"{x:.5f}" for x in run.report.losses)}
+    run.report.weights = str(method.save(run.models_dir, job.stage, meta))
+    method.checkpoint_path(run.models_dir).unlink(missing_ok=True)
+    run.report.version = method.info(run.models_dir).version
+
+
+def _run(job: TrainingJob, config: TrainConfig, run: TrainingRun) -> TrainReport:
+    """Train `job` for the configured epochs (resuming from a checkpoint), checkpointing after
+    each epoch; the finished stage becomes the method's new version, unless cancelled."""
+    optimizer = _optimizer(job, config)
+    start = _resume(job, config, optimizer, run)
+    batch = max(MIN_BATCH, config.batch_size)
+    schedule = _Schedule(batch, max(1, job.count // batch), config.epochs,
+                         [group["lr"] for group in optimizer.param_groups])
+    report = run.report
     try:
         for epoch in range(start, config.epochs):
-            order = np.random.default_rng([config.seed, epoch]).permutation(count)
-            if count < batch:
-                order = np.resize(order, batch)
-            stage.train()
-            head.train()
-            freeze_batchnorm(stage)
-            epoch_losses = []
-            for step in range(steps):
-                if cancel is not None:
-                    cancel.checkpoint()
-                done = epoch * steps + step
-                scale = 0.5 * (1.0 + math.cos(math.pi * done / total))  # cosine decay
-                for group, base in zip(optimizer.param_groups, base_lrs, strict=True):
-                    group["lr"] = base * scale
-                indices = [int(i) for i in order[step * batch:(step + 1) * batch]]
-                loss = batch_loss(indices, config.seed * 1_000_003 + done)
-                optimizer.zero_grad()
-                loss.backward()  # type: ignore[no-untyped-call]
-                optimizer.step()
-                epoch_losses.append(float(loss.detach()))
-                rate = meter.update((done + 1) * batch)
-                progress(Progress(
-                    "training", done + 1, total, rate,
-                    meter.eta((done + 1) * batch, total * batch, rate),
-                    f"epoch {epoch + 1}/{config.epochs}, loss {np.mean(epoch_losses):.4f}"))
-            report.losses.append(float(np.mean(epoch_losses)))
+            report.losses.append(_train_epoch(job, config, optimizer, schedule, epoch, run))
             report.epochs_done = epoch + 1
-            with atomic_path(checkpoint_path) as tmp:
-                torch.save({"key": key, "epoch": epoch + 1, "losses": report.losses,
-                            "stage": stage.state_dict(), "head": head.state_dict(),
-                            "optimizer": optimizer.state_dict()}, tmp)
-            progress(Progress("epoch", epoch + 1, config.epochs,
-                              message=f"loss {report.losses[-1]:.4f}"))
+            _save_checkpoint(job, optimizer, epoch + 1, run)
+            run.progress(Progress("epoch", epoch + 1, config.epochs,
+                                  message=f"loss {report.losses[-1]:.4f}"))
     except Cancelled:
         report.cancelled = True
         return report
-    stage.eval()
-    meta = {**meta, "kind": kind, "epochs": str(config.epochs),
-            "losses": " ".join(f"{x:.5f}" for x in report.losses)}
-    report.weights = str(method.save(models_dir, stage, meta))
-    checkpoint_path.unlink(missing_ok=True)
-    report.version = method.info(models_dir).version
+    _save_weights(job, config, run)
     return report
 
 
@@ -439,8 +513,9 @@ def train_finetune(
         return F.cross_entropy(logits, targets[indices])
 
     key = f"finetune:{_dataset_digest([paths[i] for i in keep], labels)}:{config.key()}"
-    _run("finetune", len(keep), key, config, stage, head, batch_loss, init_head, models_dir,
-         report, progress, cancel, {"albums": "\n".join(classes)})
+    job = TrainingJob("finetune", len(keep), key, stage, head, batch_loss, init_head,
+                      {"albums": "\n".join(classes)})
+    _run(job, config, TrainingRun(models_dir, report, progress, cancel))
     report.elapsed_s = time.monotonic() - started
     return report
 
@@ -495,8 +570,9 @@ def train_simclr(
 
     key = f"simclr:{_dataset_digest(kept)}:{config.key()}"
     try:
-        _run("simclr", len(images), key, config, stage, head, batch_loss, lambda: None,
-             models_dir, report, progress, cancel, {"photos": str(len(images))})
+        job = TrainingJob("simclr", len(images), key, stage, head, batch_loss, lambda: None,
+                          {"photos": str(len(images))})
+        _run(job, config, TrainingRun(models_dir, report, progress, cancel))
     finally:
         pool.shutdown()
     report.elapsed_s = time.monotonic() - started

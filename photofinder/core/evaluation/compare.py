@@ -27,7 +27,7 @@ from photofinder.core.embedders import (
     load_embedder,
     method_spec,
 )
-from photofinder.core.embedders.base import Embedder, FloatArray
+from photofinder.core.embedders.base import Embedder, FloatArray, MethodInfo
 from photofinder.core.embedders.spec import FIT_SAMPLE
 from photofinder.core.embedders.training import labelled_photos
 from photofinder.core.errors import PhotoFinderError, PhotoReadError
@@ -40,6 +40,11 @@ from photofinder.core.storage.vector_index import EF_CONSTRUCTION, M
 
 Log = Callable[[str], None]
 DECADE_MARGIN = 0.05  # of a decade: a point this close to a power of ten gets one more
+MIN_CLASSES = 2  # class-level mAP needs photos that are not relevant to a query
+MIN_PHOTOS = 4  # fewer decoded photos than this measure nothing worth a table
+PRECISION_AT = 10  # precision@10: how many of the first ten hits share the query's class
+EMBED_BATCH = 32  # photos per embedding call while measuring
+VECTOR_ITEM_BYTES = 4  # vectors are stored as float32
 
 # What the article's comparison table says, per method, next to the measured numbers.
 PROS_CONS: dict[str, tuple[str, str]] = {
@@ -122,7 +127,7 @@ def _near_duplicates(
 
 def _embed(
     embedder: Embedder, images: Sequence[Image.Image], checkpoint: Callable[[], None],
-    batch: int = 32,
+    batch: int = EMBED_BATCH,
 ) -> FloatArray:
     out = []
     for start in range(0, len(images), batch):
@@ -150,6 +155,122 @@ def _skipped(info_name: str, version: str, dim: int, family: str, reason: str) -
     return MethodResult(info_name, version, dim, family, False, reason, pros=pros, cons=cons)
 
 
+
+
+@dataclass(frozen=True, eq=False)
+class _Gallery:
+    """The decoded labelled photos, and near-duplicate queries generated from them."""
+
+    images: list[Image.Image]
+    labels: list[str]
+    queries: list[Image.Image]
+    kinds: list[str]  # the change that made each query
+    targets: list[int]  # the gallery row of each query's original
+
+
+@dataclass(frozen=True)
+class _Comparison:
+    """How the methods are measured: where their weights are, on what device, and its log."""
+
+    weights_dir: Path
+    model_cache: Path
+    fit_dir: Path  # scratch folder for codebooks learned from the gallery
+    device: str
+    seed: int
+    log: Log
+    checkpoint: Callable[[], None]
+
+
+def _method_infos(weights_dir: Path, methods: Sequence[str] | None) -> dict[str, MethodInfo]:
+    """The methods to measure (all registered ones by default), by name, in order."""
+    infos = {m.name: m for m in list_methods(weights_dir)}
+    names = list(methods) if methods else list(infos)
+    unknown = [n for n in names if n not in infos]
+    if unknown:
+        raise PhotoFinderError(f"unknown method {unknown[0]!r}; known: {', '.join(infos)}")
+    return {name: infos[name] for name in names}
+
+
+def _gallery(
+    folder: Path, limit_per_class: int | None, neardup_originals: int, seed: int,
+    log: Log, checkpoint: Callable[[], None],
+) -> _Gallery:
+    """Decode the labelled photos (skipping unreadable ones) and make the near-duplicates."""
+    labelled = labelled_photos(Path(folder), limit_per_class, seed)
+    log(f"decoding {len(labelled)} photos of {len({c for _, c in labelled})} classes")
+    images: list[Image.Image] = []
+    labels: list[str] = []
+    originals: list[Path] = []
+    for path, label in labelled:
+        checkpoint()
+        try:
+            images.append(decode_file(path).image)
+        except PhotoReadError:
+            continue
+        labels.append(label)
+        originals.append(path)
+    if len(set(labels)) < MIN_CLASSES or len(images) < MIN_PHOTOS:
+        raise PhotoFinderError(f"{folder}: need photos in at least two class folders to compare")
+    queries, kinds, targets = _near_duplicates(
+        originals, list(range(len(originals))), neardup_originals, seed, checkpoint
+    )
+    log(f"{len(queries)} near-duplicate queries ({len(KINDS)} kinds × "
+        f"{len(queries) // len(KINDS)} photos)")
+    return _Gallery(images, labels, queries, kinds, targets)
+
+
+def _load(info: MethodInfo, gallery: _Gallery, setup: _Comparison) -> tuple[Embedder, float]:
+    """The method's embedder, learning its codebook from the gallery first where it has one;
+    returns it and the seconds learning took."""
+    name = info.name
+    spec = method_spec(name)
+    fit_s = 0.0
+    folder_for = setup.weights_dir
+    if spec is not None and spec.fit is not None:  # learned from these photos
+        folder_for = setup.fit_dir
+        images = gallery.images
+        sample = random.Random(setup.seed).sample(images, min(FIT_SAMPLE, len(images)))
+        setup.log(f"{name}: learning the codebook from {len(sample)} photos")
+        started = time.perf_counter()
+        spec.fit(sample, setup.fit_dir)
+        fit_s = time.perf_counter() - started
+    setup.log(f"{name}: loading")
+    return load_embedder(name, setup.device, setup.model_cache, folder_for), fit_s
+
+
+def _measure(info: MethodInfo, gallery: _Gallery, setup: _Comparison) -> MethodResult:
+    """One method's row: skipped with its reason, or its speed, accuracy and memory."""
+    name = info.name
+    if not info.available:
+        setup.log(f"{name}: skipped ({info.reason})")
+        return _skipped(name, info.version, info.dim, info.family, info.reason)
+    try:
+        embedder, fit_s = _load(info, gallery, setup)
+    except PhotoFinderError as exc:
+        setup.log(f"{name}: skipped ({exc})")
+        return _skipped(name, info.version, info.dim, info.family, str(exc))
+    images = gallery.images
+    embedder.embed_prepared(np.stack([embedder.prepare(images[0])]))  # warm-up
+    setup.log(f"{name}: embedding {len(images)} photos")
+    started = time.perf_counter()
+    vectors = _embed(embedder, images, setup.checkpoint)
+    elapsed = time.perf_counter() - started
+    query_vectors = _embed(embedder, gallery.queries, setup.checkpoint)
+    class_map, precision = class_map_and_precision(vectors, gallery.labels, PRECISION_AT)
+    recall = neardup_recall_at_1(query_vectors, gallery.kinds, gallery.targets, vectors)
+    used = embedder.info
+    pros, cons = PROS_CONS.get(name, ("", ""))
+    return MethodResult(
+        name, used.version, used.dim, used.family, True, "",
+        photos_per_s=len(images) / elapsed if elapsed > 0 else math.inf,
+        fit_s=fit_s, class_map=class_map, precision_at_10=precision,
+        neardup_recall_at_1=recall.pop("all"), neardup_by_kind=recall,
+        vector_bytes=int(vectors.shape[1]) * VECTOR_ITEM_BYTES,
+        index_bytes_per_photo=index_bytes_per_photo(vectors),
+        pros=pros, cons=cons,
+    )
+
+
 def run_compare(
     folder: Path,
     methods: Sequence[str] | None = None,
@@ -167,80 +288,18 @@ def run_compare(
     checkpoint = cancel.checkpoint if cancel is not None else lambda: None
     paths = resolve_paths(data_dir)
     weights_dir = default_models_dir() if data_dir is None else paths.data_dir / "models"
-    infos = {m.name: m for m in list_methods(weights_dir)}
-    names = list(methods) if methods else list(infos)
-    unknown = [n for n in names if n not in infos]
-    if unknown:
-        raise PhotoFinderError(f"unknown method {unknown[0]!r}; known: {', '.join(infos)}")
-    labelled = labelled_photos(Path(folder), limit_per_class, seed)
-    log(f"decoding {len(labelled)} photos of {len({c for _, c in labelled})} classes")
-    images: list[Image.Image] = []
-    labels: list[str] = []
-    originals: list[Path] = []
-    for path, label in labelled:
-        checkpoint()
-        try:
-            images.append(decode_file(path).image)
-        except PhotoReadError:
-            continue
-        labels.append(label)
-        originals.append(path)
-    if len(set(labels)) < 2 or len(images) < 4:
-        raise PhotoFinderError(f"{folder}: need photos in at least two class folders to compare")
-    queries, kinds, targets = _near_duplicates(
-        originals, list(range(len(originals))), neardup_originals, seed, checkpoint
-    )
-    log(f"{len(queries)} near-duplicate queries ({len(KINDS)} kinds × "
-        f"{len(queries) // len(KINDS)} photos)")
+    infos = _method_infos(weights_dir, methods)
+    gallery = _gallery(folder, limit_per_class, neardup_originals, seed, log, checkpoint)
     results: list[MethodResult] = []
     paths.model_cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
-        fit_dir = Path(scratch) / "models"
-        for name in names:
+        setup = _Comparison(weights_dir, paths.model_cache, Path(scratch) / "models", device,
+                            seed, log, checkpoint)
+        for info in infos.values():
             checkpoint()
-            info = infos[name]
-            pros, cons = PROS_CONS.get(name, ("", ""))
-            spec = method_spec(name)
-            if not info.available:
-                log(f"{name}: skipped ({info.reason})")
-                results.append(_skipped(name, info.version, info.dim, info.family, info.reason))
-                continue
-            fit_s = 0.0
-            folder_for = weights_dir
-            try:
-                if spec is not None and spec.fit is not None:  # learned from these photos
-                    folder_for = fit_dir
-                    sample = random.Random(seed).sample(images, min(FIT_SAMPLE, len(images)))
-                    log(f"{name}: learning the codebook from {len(sample)} photos")
-                    started = time.perf_counter()
-                    spec.fit(sample, fit_dir)
-                    fit_s = time.perf_counter() - started
-                log(f"{name}: loading")
-                embedder = load_embedder(name, device, paths.model_cache, folder_for)
-            except PhotoFinderError as exc:
-                log(f"{name}: skipped ({exc})")
-                results.append(_skipped(name, info.version, info.dim, info.family, str(exc)))
-                continue
-            embedder.embed_prepared(np.stack([embedder.prepare(images[0])]))  # warm-up
-            log(f"{name}: embedding {len(images)} photos")
-            started = time.perf_counter()
-            gallery = _embed(embedder, images, checkpoint)
-            elapsed = time.perf_counter() - started
-            query_vectors = _embed(embedder, queries, checkpoint)
-            class_map, p10 = class_map_and_precision(gallery, labels, 10)
-            recall = neardup_recall_at_1(query_vectors, kinds, targets, gallery)
-            used = embedder.info
-            results.append(MethodResult(
-                name, used.version, used.dim, used.family, True, "",
-                photos_per_s=len(images) / elapsed if elapsed > 0 else math.inf,
-                fit_s=fit_s, class_map=class_map, precision_at_10=p10,
-                neardup_recall_at_1=recall.pop("all"), neardup_by_kind=recall,
-                vector_bytes=int(gallery.shape[1]) * 4,
-                index_bytes_per_photo=index_bytes_per_photo(gallery),
-                pros=pros, cons=cons,
-            ))
-    return CompareReport(str(folder), len(images), len(set(labels)), len(queries),
-                         list(KINDS), device, results)
+            results.append(_measure(info, gallery, setup))
+    return CompareReport(str(folder), len(gallery.images), len(set(gallery.labels)),
+                         len(gallery.queries), list(KINDS), device, results)
 
 
 def format_table(report: CompareReport) -> str:

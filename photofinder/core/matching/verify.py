@@ -46,6 +46,11 @@ RANSAC_CONFIDENCE = 0.995
 # about 23 % inliers among the matches, and a bound on the time one pair can take.
 RANSAC_MAX_ITERS = 2000
 RERANK_TOP = 20
+# A fitted transform is plausible when it keeps the area within this factor either way ...
+MAX_AREA_CHANGE = 1e3
+# ... and its perspective terms stay under this (coordinates at NORMALISED_SIDE).
+MAX_PERSPECTIVE = 2e-3
+MIN_SIMILARITY_MATCHES = 3  # fewer matches than this fit no partial-affine similarity
 
 
 @dataclass(frozen=True, eq=False)
@@ -83,12 +88,11 @@ class Verification:
 
 @dataclass(frozen=True)
 class VerifiedHit(SearchHit):
-    """A search hit after re-ranking: `inliers` is None when it was not verified (past top N)."""
-
-    inliers: int | None = None
+    """A search hit after re-ranking: `inliers` is None when it was not checked (past top N)."""
 
     @property
     def verified(self) -> bool:
+        """Checked, with enough inliers to be a near-duplicate of the query."""
         return self.inliers is not None and self.inliers >= MIN_INLIERS
 
 
@@ -182,9 +186,10 @@ def _normaliser(size: tuple[int, int]) -> FloatArray:
 
 def _homography_ok(h: FloatArray, mirrored: bool) -> bool:
     """Orientation-preserving (reversing for a mirrored set), not collapsing or exploding,
-    not strongly projective (coordinates are normalised to a 512 px longer side)."""
+    not strongly projective (coordinates are normalised to NORMALISED_SIDE)."""
     det = float(np.linalg.det(h[:2, :2])) * (-1.0 if mirrored else 1.0)
-    return 1e-3 < det < 1e3 and float(np.abs(h[2, :2]).max()) < 2e-3
+    return (1 / MAX_AREA_CHANGE < det < MAX_AREA_CHANGE
+            and float(np.abs(h[2, :2]).max()) < MAX_PERSPECTIVE)
 
 
 def _fit(
@@ -201,7 +206,7 @@ def _fit(
             homography = np.asarray(h, np.float64)
             if _homography_ok(homography, mirrored):
                 return "homography", homography, np.asarray(mask).ravel().astype(bool)
-    if n >= 3:
+    if n >= MIN_SIMILARITY_MATCHES:
         if mirrored:  # a similarity cannot mirror: fit the flipped points, flip back after
             pa = pa * np.array([-1.0, 1.0], np.float32)
         m, mask = cv2.estimateAffinePartial2D(pa, pb, method=cv2.RANSAC,

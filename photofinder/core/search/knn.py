@@ -11,12 +11,18 @@ from photofinder.core.photos.presence import PresentFiles
 from photofinder.core.storage.catalog import Catalog, FileRecord
 from photofinder.core.storage.vector_index import VectorIndex
 
+DEPTH_GROWTH = 2  # a row left short by absent files asks the index for this many times more
+
 
 @dataclass(frozen=True)
 class SearchHit:
+    """One photo found for a query. Precise search checks the top hits with keypoints and
+    sets `inliers`; a plain search (or a hit past the checked ones) leaves it None."""
+
     file_id: int
     path: str
     score: float  # cosine similarity: 1.0 identical, higher is more similar
+    inliers: int | None = None  # keypoint inliers that agree on one transform, when checked
 
 
 def search_vectors(
@@ -35,7 +41,7 @@ def search_vectors(
     present = PresentFiles()
     results: list[list[SearchHit]] = [[] for _ in range(len(vectors))]
     rows = list(range(len(vectors)))
-    depth = k + 1
+    depth = k + 1  # one more: the query itself may be among its neighbours
     while rows:
         labels, scores = index.query(vectors[rows], depth)
         records = catalog.files_by_ids({int(x) for x in labels.ravel()})
@@ -50,7 +56,7 @@ def search_vectors(
             results[row] = hits[:k]
             if len(hits) < k and len(row_labels) < len(index):
                 short.append(row)
-        rows, depth = short, depth * 2
+        rows, depth = short, depth * DEPTH_GROWTH
     return results
 
 
