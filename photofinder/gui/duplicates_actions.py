@@ -8,8 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QMessageBox
 
-from photofinder.core.duplicates.grouping import DuplicateGroup
-from photofinder.core.duplicates.keepers import human_size, suggest_keeper
+from photofinder.core.duplicates.keepers import human_size
+from photofinder.core.duplicates.marks import GroupState
 from photofinder.core.duplicates.review import ReviewSettings, keep_all, mark_not_duplicates
 from photofinder.core.duplicates.trash import (
     UNDO_UNAVAILABLE,
@@ -25,7 +25,6 @@ from photofinder.core.library import Library
 from photofinder.core.names import shown, shown_name
 from photofinder.core.storage.catalog import FileRecord
 from photofinder.gui.compare_view import ComparePair, CompareView, load_pair
-from photofinder.gui.duplicates_model import GroupState, as_group
 from photofinder.gui.duplicates_view import DuplicatesView
 from photofinder.gui.keeper_rules_dialog import KeeperRulesDialog
 
@@ -83,12 +82,8 @@ class DuplicatesActions(QObject):
     def resuggest(self, settings: ReviewSettings) -> None:
         """New keeper rules or folders: suggest keepers again for every group, now."""
         self.view.settings = settings
-        states = []
-        for group in self.view.groups_model.groups():
-            choice = suggest_keeper(group.records, settings.rules, settings.preferred_folders,
-                                    settings.reference_folders)
-            found = DuplicateGroup(group.records, 0.0, choice)
-            states.append(GroupState.of(found, settings.reference_folders))
+        groups = self.view.groups_model.groups()
+        states = [GroupState.suggested(g.records, settings) for g in groups]
         self.view.photos_model.set_group(None)
         self.view.set_states(states)
 
@@ -164,7 +159,7 @@ class DuplicatesActions(QObject):
         group = self.view.photos_model.group
         if group is None:
             return
-        decided = as_group(group)
+        decided = group.as_group()
         self.view.run("Saving the decision", lambda library: keep_all(library.catalog, decided))
         self.view.groups_model.remove(group)
         self.view.set_states(self.view.groups_model.groups())

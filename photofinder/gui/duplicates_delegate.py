@@ -18,13 +18,25 @@ from photofinder.core.duplicates.keepers import human_size
 from photofinder.core.names import shown_folder, shown_name
 from photofinder.core.storage.catalog import FileRecord
 from photofinder.gui.duplicates_model import KEEPER_ROLE, RECORD_ROLE, REFERENCE_ROLE
+from photofinder.gui.thumbnail_delegate import (
+    BOX_ASPECT,
+    PLACEHOLDER_INSET,
+    PLACEHOLDER_RADIUS,
+    TEXT_GAP,
+)
 
-SIDE = 208
+SIDE = 208  # thumbnail width: large enough to tell near-duplicates apart by eye
 MARGIN = 6
-CHECK = 22
+CHECK = 22  # the removal check box, drawn over the thumbnail's corner
+CHECK_INSET = 6  # from the thumbnail's top-left corner
+CHECK_SLOP = 4  # a click this close to the check box still toggles it
 KEEP_COLOUR = QColor(46, 150, 80)
 REMOVE_COLOUR = QColor(200, 60, 50)
-LINES = 6
+BORDER_WIDTH = 3  # the keeper's and the marked photos' coloured frame
+SELECTED_TINT_ALPHA = 50  # a light tint keeps the green and red labels readable
+MARKED_DIM = QColor(0, 0, 0, 90)  # laid over a photo marked for removal: what will go
+LINES = 1 + 5  # the status line, then the five lines of `details`
+BOTTOM_PADDING = 8  # below the last detail line
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -46,16 +58,17 @@ class DuplicatePhotoDelegate(QStyledItemDelegate):
 
     @staticmethod
     def box(rect: QRect) -> QRect:
-        return QRect(rect.x() + MARGIN, rect.y() + MARGIN, SIDE, round(SIDE * 0.75))
+        return QRect(rect.x() + MARGIN, rect.y() + MARGIN, SIDE, round(SIDE * BOX_ASPECT))
 
     @classmethod
     def check_rect(cls, rect: QRect) -> QRect:
         box = cls.box(rect)
-        return QRect(box.x() + 6, box.y() + 6, CHECK, CHECK)
+        return QRect(box.x() + CHECK_INSET, box.y() + CHECK_INSET, CHECK, CHECK)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:  # noqa: N802
         line = option.fontMetrics.height()
-        return QSize(SIDE + 2 * MARGIN, round(SIDE * 0.75) + 2 * MARGIN + LINES * line + 8)
+        height = round(SIDE * BOX_ASPECT) + 2 * MARGIN + LINES * line + BOTTOM_PADDING
+        return QSize(SIDE + 2 * MARGIN, height)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         record = index.data(RECORD_ROLE)
@@ -71,9 +84,9 @@ class DuplicatePhotoDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
-        if selected:  # a light tint keeps the green and red labels readable
+        if selected:
             tint = palette.color(QPalette.ColorRole.Highlight)
-            tint.setAlpha(50)
+            tint.setAlpha(SELECTED_TINT_ALPHA)
             painter.setPen(palette.color(QPalette.ColorRole.Highlight))
             painter.setBrush(tint)
             painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1), 4, 4)
@@ -84,17 +97,19 @@ class DuplicatePhotoDelegate(QStyledItemDelegate):
             target = QRect(0, 0, scaled.width(), scaled.height())
             target.moveCenter(box.center())
             painter.drawImage(target, image)
-            if marked:  # dim what will go
-                painter.fillRect(target, QColor(0, 0, 0, 90))
+            if marked:
+                painter.fillRect(target, MARKED_DIM)
         else:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(palette.color(QPalette.ColorRole.Midlight))
-            painter.drawRoundedRect(box.adjusted(8, 8, -8, -8), 6, 6)
+            inset = PLACEHOLDER_INSET
+            painter.drawRoundedRect(box.adjusted(inset, inset, -inset, -inset),
+                                    PLACEHOLDER_RADIUS, PLACEHOLDER_RADIUS)
         colour = KEEP_COLOUR if keeper else REMOVE_COLOUR if marked else None
         if colour is not None:
             pen = painter.pen()
             pen.setColor(colour)
-            pen.setWidth(3)
+            pen.setWidth(BORDER_WIDTH)
             painter.setPen(pen)
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(box.adjusted(1, 1, -1, -1))
@@ -108,7 +123,7 @@ class DuplicatePhotoDelegate(QStyledItemDelegate):
             style.drawPrimitive(QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck, check,
                                 painter, widget)
         line = option.fontMetrics.height()
-        text = QRect(rect.x() + MARGIN, box.bottom() + 4, SIDE, line)
+        text = QRect(rect.x() + MARGIN, box.bottom() + TEXT_GAP, SIDE, line)
         status, status_colour = (
             ("★ Keep", KEEP_COLOUR) if keeper
             else ("Marked for removal", REMOVE_COLOUR) if marked
@@ -137,9 +152,9 @@ class DuplicatePhotoDelegate(QStyledItemDelegate):
             return False
         if not index.flags() & Qt.ItemFlag.ItemIsUserCheckable:
             return False
-        if not self.check_rect(option.rect).adjusted(-4, -4, 4, 4).contains(
-            event.position().toPoint()
-        ):
+        slop = CHECK_SLOP
+        target = self.check_rect(option.rect).adjusted(-slop, -slop, slop, slop)
+        if not target.contains(event.position().toPoint()):
             return False
         marked = index.data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
         value = Qt.CheckState.Unchecked if marked else Qt.CheckState.Checked

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -19,7 +17,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QImage
 
 from photofinder.core.duplicates.grouping import DuplicateGroup, Strictness
-from photofinder.core.duplicates.keepers import KeeperChoice, human_size
+from photofinder.core.duplicates.marks import GroupState
 from photofinder.core.duplicates.review import ReviewSettings
 from photofinder.core.names import shown, shown_name
 from photofinder.core.storage.catalog import FileRecord
@@ -30,72 +28,33 @@ KEEPER_ROLE = Qt.ItemDataRole.UserRole + 2
 REFERENCE_ROLE = Qt.ItemDataRole.UserRole + 3
 STATE_ROLE = Qt.ItemDataRole.UserRole + 4
 Index = QModelIndex | QPersistentModelIndex
-CHOSEN = "chosen by you"
-ICON = QSize(72, 54)
+ICON = QSize(72, 54)  # a group's keeper in the groups list, 4:3
+# Thumbnails the review keeps decoded: every group's keeper icon and the photos of the group
+# open; about 250 KB each, ≈ 250 MB at most.
+REVIEW_THUMBNAILS = 1000
+
+
+class StrictnessChoice(NamedTuple):
+    """One entry of the strictness menu: the value, its label and what it finds."""
+
+    value: Strictness
+    label: str
+    explanation: str
+
+
 STRICTNESS = [
-    (Strictness.EXACT, "Exact copies", "Byte-identical files only: always safe to clean up."),
-    (Strictness.NEAR, "Near-duplicates",
-     "The same photo resized, re-encoded, cropped, rotated or lightly edited."),
-    (Strictness.SIMILAR, "Similar shots",
-     "Also different shots of one scene (bursts, series): look before you remove."),
+    StrictnessChoice(Strictness.EXACT, "Exact copies",
+                     "Byte-identical files only: always safe to clean up."),
+    StrictnessChoice(Strictness.NEAR, "Near-duplicates",
+                     "The same photo resized, re-encoded, cropped, rotated or lightly edited."),
+    StrictnessChoice(Strictness.SIMILAR, "Similar shots",
+                     "Also different shots of one scene (bursts, series): look before you remove."),
 ]
+# Found first: what people mean by "duplicates" (exact copies alone miss the resized and
+# re-encoded ones; similar shots need a closer look before anything is removed).
+DEFAULT_STRICTNESS = Strictness.NEAR
+
 Found = tuple[list[DuplicateGroup], ReviewSettings]
-
-
-def as_group(state: GroupState) -> DuplicateGroup:
-    """The core's view of a group as the user left it."""
-    removable = sorted(state.marked)
-    choice = KeeperChoice(state.keeper_id, state.reason, removable)
-    return DuplicateGroup(state.records, 0.0, choice)
-
-
-def inside(path: str, folders: Sequence[str]) -> bool:
-    return any(Path(path).is_relative_to(folder) for folder in folders)
-
-
-@dataclass
-class GroupState:
-    """A group as the user sees it: the keeper, the photos marked for removal."""
-
-    records: list[FileRecord]
-    keeper_id: int
-    reason: str
-    marked: set[int]
-    reference: set[int] = field(default_factory=set)  # in a reference folder: never marked
-
-    @classmethod
-    def of(cls, group: DuplicateGroup, reference_folders: Sequence[str] = ()) -> GroupState:
-        reference = {r.id for r in group.records if inside(r.path, reference_folders)}
-        return cls(list(group.records), group.keeper.keeper_id, group.keeper.reason,
-                   set(group.keeper.removable), reference)
-
-    @property
-    def ids(self) -> frozenset[int]:
-        return frozenset(r.id for r in self.records)
-
-    @property
-    def reclaimable(self) -> int:
-        return sum(r.size for r in self.records if r.id in self.marked)
-
-    def record(self, file_id: int) -> FileRecord:
-        return next(r for r in self.records if r.id == file_id)
-
-    def set_keeper(self, file_id: int) -> None:
-        """The user's choice: keep this one, mark every other (outside reference folders)."""
-        self.keeper_id, self.reason = file_id, CHOSEN
-        self.marked = {r.id for r in self.records} - {file_id} - self.reference
-
-    def can_mark(self, file_id: int) -> bool:
-        return file_id != self.keeper_id and file_id not in self.reference
-
-    def set_marked(self, file_id: int, on: bool) -> bool:
-        if on and not self.can_mark(file_id):
-            return False
-        (self.marked.add if on else self.marked.discard)(file_id)
-        return True
-
-    def summary(self) -> str:
-        return f"{len(self.records)} photos · {human_size(self.reclaimable)} to free"
 
 
 class GroupsModel(QAbstractListModel):
@@ -155,14 +114,10 @@ class GroupsModel(QAbstractListModel):
     def forget_files(self, file_ids: set[int]) -> None:
         """Photos that left the library leave their groups; a group of one is no group."""
         for group in [g for g in self._groups if g.ids & file_ids]:
-            group.records = [r for r in group.records if r.id not in file_ids]
-            group.marked -= file_ids
-            if len(group.records) < 2:
+            if group.forget(file_ids):
+                self.changed(group)
+            else:
                 self.remove(group)
-                continue
-            if group.keeper_id in file_ids:
-                group.set_keeper(group.records[0].id)
-            self.changed(group)
 
     def thumbnails_loaded(self, ids: set[int]) -> None:
         for row, group in enumerate(self._groups):
@@ -267,7 +222,7 @@ class Thumbnails:
     """Thumbnail look-up for the review models: cached, or requested from the image loader."""
 
     def __init__(self, request: Callable[[int], None]) -> None:
-        self.cache = ThumbnailCache(1000)
+        self.cache = ThumbnailCache(REVIEW_THUMBNAILS)
         self.request = request
 
     def __call__(self, file_id: int) -> QImage | None:

@@ -22,17 +22,18 @@ from PySide6.QtWidgets import (
 
 from photofinder.core.duplicates.grouping import Strictness
 from photofinder.core.duplicates.keepers import human_size
+from photofinder.core.duplicates.marks import GroupState
 from photofinder.core.duplicates.review import ReviewSettings
 from photofinder.core.library import Library
 from photofinder.core.names import shown_name
 from photofinder.core.progress import Progress
 from photofinder.gui.duplicates_delegate import DuplicatePhotoDelegate
 from photofinder.gui.duplicates_model import (
+    DEFAULT_STRICTNESS,
     ICON,
     STRICTNESS,
     Found,
     GroupsModel,
-    GroupState,
     PhotosModel,
     Thumbnails,
 )
@@ -40,6 +41,11 @@ from photofinder.gui.jobs import Job, JobContext, JobQueue
 from photofinder.gui.session import Session, SessionHolder
 
 T = TypeVar("T")
+
+SPLITTER_SIZES = (280, 800)  # groups list : open group, at first; the group gets what is left
+BUSY_WIDTH = 120  # the busy bar is a hint beside the buttons, not a progress read-out
+GROUP_SPACING = 2  # pixels between group rows
+PHOTO_SPACING = 4  # pixels between a group's photo icons
 
 _CHECKING = {  # progress stages of the duplicate search, as the status line names them
     "checking pairs": "Comparing likely pairs",
@@ -73,45 +79,62 @@ class DuplicatesView(QWidget):
 
     # --- widgets -------------------------------------------------------------------------------
     def _build(self) -> None:
+        """The strictness bar on top, groups beside the open group's photos, totals below."""
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self._build_groups_view())
+        self.splitter.addWidget(self._build_group_pane())
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes(list(SPLITTER_SIZES))
+        layout = QVBoxLayout(self)
+        layout.addLayout(self._build_top_bar())
+        layout.addWidget(self.splitter, 1)
+        layout.addLayout(self._build_bottom_bar())
+        self._strictness_changed()
+
+    def _build_top_bar(self) -> QHBoxLayout:
+        """Find: the strictness menu, what it finds, the busy bar, find again, keeper rules."""
         self.strictness = QComboBox()
-        for value, label, explanation in STRICTNESS:
-            self.strictness.addItem(label, value.value)
-            self.strictness.setItemData(self.strictness.count() - 1, explanation,
+        for choice in STRICTNESS:
+            self.strictness.addItem(choice.label, choice.value.value)
+            self.strictness.setItemData(self.strictness.count() - 1, choice.explanation,
                                         Qt.ItemDataRole.ToolTipRole)
-        self.strictness.setCurrentIndex(1)
+        self.strictness.setCurrentIndex(self.strictness.findData(DEFAULT_STRICTNESS.value))
+        self.strictness.currentIndexChanged.connect(self._strictness_changed)
         self.explanation = QLabel()
         self.explanation.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.strictness.currentIndexChanged.connect(self._strictness_changed)
         self.busy = QProgressBar()
-        self.busy.setRange(0, 0)
-        self.busy.setMaximumWidth(120)
+        self.busy.setRange(0, 0)  # no known end: it only shows that a search runs
+        self.busy.setMaximumWidth(BUSY_WIDTH)
         self.busy.hide()
         self.find_button = QPushButton("Find again")
         self.find_button.clicked.connect(self.refresh)
         self.rules_button = QPushButton("Keeper rules…")
-        self.trash_button = QPushButton("Move marked to trash…")
-        self.undo_button = QPushButton("Undo last clean-up")
-        self.undo_button.setEnabled(False)
-        self.summary = QLabel()
-        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         top = QHBoxLayout()
         top.addWidget(QLabel("Find:"))
         top.addWidget(self.strictness)
         top.addWidget(self.explanation, 1)
         for widget in (self.busy, self.find_button, self.rules_button):
             top.addWidget(widget)
+        return top
+
+    def _build_groups_view(self) -> QListView:
+        """The groups, one row each, with the keeper's thumbnail."""
         self.groups_view = QListView()
         self.groups_view.setModel(self.groups_model)
         self.groups_view.setIconSize(ICON)
-        self.groups_view.setSpacing(2)
+        self.groups_view.setSpacing(GROUP_SPACING)
         self.groups_view.setUniformItemSizes(True)
         self.groups_view.selectionModel().currentChanged.connect(
             lambda current, _: self.show_group(current.row()))
+        return self.groups_view
+
+    def _build_photos_view(self) -> QListView:
+        """The open group's photos as icons; double-click or Space marks and unmarks."""
         self.photos_view = QListView()
         self.photos_view.setViewMode(QListView.ViewMode.IconMode)
         self.photos_view.setResizeMode(QListView.ResizeMode.Adjust)
         self.photos_view.setMovement(QListView.Movement.Static)
-        self.photos_view.setSpacing(4)
+        self.photos_view.setSpacing(PHOTO_SPACING)
         self.photos_view.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
         self.photos_view.setModel(self.photos_model)
         self.photos_view.setItemDelegate(DuplicatePhotoDelegate(self.photos_view))
@@ -121,6 +144,10 @@ class DuplicatesView(QWidget):
         toggle.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         toggle.triggered.connect(lambda: self.photos_model.toggle(self.current_row()))
         self.photos_view.addAction(toggle)
+        return self.photos_view
+
+    def _build_group_pane(self) -> QWidget:
+        """The open group: what is kept and why, its photos, and what to do with them."""
         self.group_label = QLabel()
         self.group_label.setWordWrap(True)
         self.keep_button = QPushButton("Keep this one")
@@ -132,30 +159,33 @@ class DuplicatesView(QWidget):
         self.keep_all_button = QPushButton("Keep all")
         self.keep_all_button.setToolTip("Keep every photo of this group and never show it again")
         actions = QHBoxLayout()
-        for button in (self.keep_button, self.compare_button, self.split_button,
-                       self.keep_all_button):
+        for button in self._group_buttons():
             actions.addWidget(button)
         actions.addStretch()
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(0, 0, 0, 0)
-        right_layout.addWidget(self.group_label)
-        right_layout.addWidget(self.photos_view, 1)
-        right_layout.addLayout(actions)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
-        self.splitter.addWidget(self.groups_view)
-        self.splitter.addWidget(right)
-        self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([280, 800])
+        pane = QWidget()
+        layout = QVBoxLayout(pane)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.group_label)
+        layout.addWidget(self._build_photos_view(), 1)
+        layout.addLayout(actions)
+        return pane
+
+    def _group_buttons(self) -> tuple[QPushButton, ...]:
+        """The buttons that act on the open group (enabled only while one is open)."""
+        return (self.keep_button, self.compare_button, self.split_button, self.keep_all_button)
+
+    def _build_bottom_bar(self) -> QHBoxLayout:
+        """Totals over every group, undo, and the clean-up."""
+        self.summary = QLabel()
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.undo_button = QPushButton("Undo last clean-up")
+        self.undo_button.setEnabled(False)
+        self.trash_button = QPushButton("Move marked to trash…")
         bottom = QHBoxLayout()
         bottom.addWidget(self.summary, 1)
         bottom.addWidget(self.undo_button)
         bottom.addWidget(self.trash_button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.splitter, 1)
-        layout.addLayout(bottom)
-        self._strictness_changed()
+        return bottom
 
     # --- session and jobs ----------------------------------------------------------------------
     @property
@@ -222,8 +252,12 @@ class DuplicatesView(QWidget):
     def strictness_value(self) -> Strictness:
         return Strictness(str(self.strictness.currentData()))
 
+    def set_strictness(self, strictness: Strictness) -> None:
+        """Choose what to find, as the user would in the menu (the search starts again)."""
+        self.strictness.setCurrentIndex(self.strictness.findData(strictness.value))
+
     def _strictness_changed(self) -> None:
-        self.explanation.setText(STRICTNESS[self.strictness.currentIndex()][2])
+        self.explanation.setText(STRICTNESS[self.strictness.currentIndex()].explanation)
         if hasattr(self, "jobs"):
             self.refresh()
 
@@ -282,8 +316,7 @@ class DuplicatesView(QWidget):
             if group is not None:
                 self.photos_view.setCurrentIndex(self.photos_model.index(0))
         self._update_group_label()
-        for button in (self.keep_button, self.compare_button, self.split_button,
-                       self.keep_all_button):
+        for button in self._group_buttons():
             button.setEnabled(group is not None)
 
     def _update_group_label(self) -> None:

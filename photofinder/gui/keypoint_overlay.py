@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -12,6 +11,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QAction, QImage, QKeySequence, QStandardItemModel
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QToolButton, QWidget
 
+from photofinder.core.lru import LRUCache
 from photofinder.core.matching.keypoints import DEFAULT_KEYPOINT_TYPE, KEYPOINT_TYPES
 from photofinder.gui.jobs import JobQueue
 
@@ -71,7 +71,7 @@ class KeypointOverlay(QWidget):
         self._path: str | None = None
         self._plain: QImage | None = None
         self._shown: Key | None = None  # the overlay on screen, if any
-        self._cache: OrderedDict[Key, DrawnOverlay] = OrderedDict()
+        self._cache: LRUCache[Key, DrawnOverlay] = LRUCache(CACHE_SIZE)
         self.jobs = JobQueue("photofinder-keypoints", self, latest_wins=True)
         self.toggle = QAction("Keypoints", self)
         self.toggle.setCheckable(True)
@@ -135,7 +135,6 @@ class KeypointOverlay(QWidget):
             return
         drawn = self._cache.get(key)
         if drawn is not None:
-            self._cache.move_to_end(key)
             self._display(drawn)
             return
         self._shown = None
@@ -149,9 +148,7 @@ class KeypointOverlay(QWidget):
         self.count.setText(f"{drawn.count} {drawn.key[3]} keypoints")
 
     def _on_drawn(self, drawn: DrawnOverlay) -> None:
-        self._cache[drawn.key] = drawn
-        while len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
+        self._cache.put(drawn.key, drawn)
         if self.active and drawn.key == self._key():
             self._display(drawn)
 

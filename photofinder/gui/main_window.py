@@ -39,6 +39,7 @@ from photofinder.gui.status_panel import IndexingPanel, format_report
 from photofinder.gui.thumbnail_delegate import ThumbnailDelegate
 from photofinder.gui.welcome import WelcomePage
 
+QUERY_IMAGE_SIDE = 640  # the query panel shows it small: sharp there, quick to decode
 BROWSE_REFRESH_MS = 1000  # while indexing, the browse grid grows at most once a second
 PHOTO_FILTER = ("Photos (*.jpg *.jpeg *.png *.heic *.heif *.webp *.tif *.tiff *.bmp *.gif);;"
                 "All files (*)")
@@ -305,7 +306,7 @@ class MainWindow(QMainWindow):
         image = QImage.fromData(query.data) if query.data else None
         self.query_panel.show_query(query.label, image)
         if query.path is not None:
-            self.session.images.request_image("query", str(query.path), 640)
+            self.session.images.request_image("query", str(query.path), QUERY_IMAGE_SIDE)
         self.show_message(f"Searching for photos like {query.label}…", busy=True)
         self.session.search.submit(replace(query, verify=self.tools.precise.isChecked()))
 

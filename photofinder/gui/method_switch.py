@@ -28,15 +28,9 @@ from photofinder.gui.status_panel import IndexingPanel, format_report
 PRECISE_KEY = "search/precise"
 
 
-def inliers_of(hit: SearchHit) -> int | None:
-    """Keypoint inliers of a precise-search hit (None when it was not verified)."""
-    value = getattr(hit, "inliers", None)
-    return value if isinstance(value, int) else None
-
-
 def hit_tooltip(hit: SearchHit) -> str:
     text = f"{shown(hit.path)}\nsimilarity {hit.score:.3f}"
-    inliers = inliers_of(hit)
+    inliers = hit.inliers
     if inliers is not None:
         from photofinder.core.matching.verify import MIN_INLIERS
 
@@ -49,7 +43,7 @@ def verified_note(hits: Sequence[SearchHit]) -> str:
     """", 2 verified near-duplicates first" after a precise search ("" otherwise)."""
     from photofinder.core.matching.verify import MIN_INLIERS
 
-    counts = [inliers_of(h) for h in hits]
+    counts = [h.inliers for h in hits]
     if all(c is None for c in counts):
         return ""
     verified = sum(1 for c in counts if c is not None and c >= MIN_INLIERS)
@@ -167,7 +161,7 @@ class _HitToolTips(QObject):
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             index = self._view.indexAt(event.pos())
             hit = self._model.hit(index.row()) if index.isValid() else None
-            if hit is not None and inliers_of(hit) is not None:
+            if hit is not None and hit.inliers is not None:
                 QToolTip.showText(event.globalPos(), hit_tooltip(hit), self._view)
                 return True
         return False

@@ -36,7 +36,7 @@ class ResultsModel(QAbstractListModel):
         self._hits: list[SearchHit] = []
         self._rows: dict[int, int] = {}
         self._request = request_thumbnail
-        self.cache = cache or ThumbnailCache()
+        self.cache = cache if cache is not None else ThumbnailCache()
         self._failed: set[int] = set()
 
     # --- the Qt model interface ----------------------------------------------------------------

@@ -3,36 +3,42 @@
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QFontMetrics, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
+from photofinder.core.lru import LRUCache
 from photofinder.gui.results_model import FILE_ID_ROLE, SCORE_ROLE, THUMBNAIL_ROLE
 
 MARGIN = 6
-SCALED_CACHE = 600
+TEXT_GAP = 4  # between the image area and the score line
+BOX_ASPECT = 3 / 4  # the image area's height to width: 4:3, the shape of most photos
+PLACEHOLDER_INSET = 8  # the grey box shown while a thumbnail loads sits this far inside
+PLACEHOLDER_RADIUS = 6
+SCALED_CACHE = 600  # scaled thumbnails kept: a few screens of cells, so scrolling back is cheap
+
+ScaledKey = tuple[int, int, int]  # file id, width in device pixels, the source image's cache key
 
 
 class ThumbnailDelegate(QStyledItemDelegate):
     def __init__(self, parent: QWidget | None = None, side: int = 160) -> None:
         super().__init__(parent)
         self.side = side
-        self._scaled: OrderedDict[tuple[int, int, int], QImage] = OrderedDict()
+        self._scaled: LRUCache[ScaledKey, QImage] = LRUCache(SCALED_CACHE)
 
     def set_side(self, side: int) -> None:
         self.side = side
         self._scaled.clear()
 
     def cell_size(self, metrics: QFontMetrics) -> QSize:
-        text = 2 * metrics.height() + 4
+        text = 2 * metrics.height() + TEXT_GAP
         return QSize(self.side + 2 * MARGIN, self.box_height + 2 * MARGIN + text)
 
     @property
     def box_height(self) -> int:
         """Image area: 4:3, the shape of most photos (portrait ones fit its height)."""
-        return round(self.side * 0.75)
+        return round(self.side * BOX_ASPECT)
 
     def sizeHint(  # noqa: N802
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -66,12 +72,14 @@ class ThumbnailDelegate(QStyledItemDelegate):
         else:
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(palette.color(QPalette.ColorRole.Midlight))
-            painter.drawRoundedRect(box.adjusted(8, 8, -8, -8), 6, 6)
+            inset = PLACEHOLDER_INSET
+            painter.drawRoundedRect(box.adjusted(inset, inset, -inset, -inset),
+                                    PLACEHOLDER_RADIUS, PLACEHOLDER_RADIUS)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         painter.setPen(palette.color(role))
         line = option.fontMetrics.height()
-        text_rect = QRect(rect.x() + MARGIN, box.bottom() + 4, self.side, line)
+        text_rect = QRect(rect.x() + MARGIN, box.bottom() + TEXT_GAP, self.side, line)
         score = index.data(SCORE_ROLE)
         if isinstance(score, float) and not math.isnan(score):
             font = painter.font()
@@ -91,7 +99,7 @@ class ThumbnailDelegate(QStyledItemDelegate):
         """The thumbnail scaled to the cell in device pixels, so it stays sharp on high DPI."""
         width = max(1, round(self.side * dpr))
         height = max(1, round(self.box_height * dpr))
-        key = (file_id, width, image.cacheKey() & 0x7FFFFFFF)
+        key = (file_id, width, image.cacheKey())
         scaled = self._scaled.get(key)
         if scaled is None:
             scaled = image.scaled(
@@ -99,9 +107,5 @@ class ThumbnailDelegate(QStyledItemDelegate):
                 Qt.TransformationMode.SmoothTransformation,
             )
             scaled.setDevicePixelRatio(dpr)
-            self._scaled[key] = scaled
-            while len(self._scaled) > SCALED_CACHE:
-                self._scaled.popitem(last=False)
-        else:
-            self._scaled.move_to_end(key)
+            self._scaled.put(key, scaled)
         return scaled

@@ -13,11 +13,13 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtTest import QAbstractItemModelTester
 from pytestqt.qtbot import QtBot
 
+from photofinder.core.duplicates.grouping import Strictness
 from photofinder.core.duplicates.keepers import DEFAULT_RULES
+from photofinder.core.duplicates.marks import GroupState
 from photofinder.core.duplicates.review import ReviewSettings
 from photofinder.gui.compare_view import CompareView, load_pair
 from photofinder.gui.duplicates_actions import trash_question
-from photofinder.gui.duplicates_model import KEEPER_ROLE, GroupState, PhotosModel
+from photofinder.gui.duplicates_model import KEEPER_ROLE, PhotosModel
 from photofinder.gui.duplicates_view import DuplicatesView
 from photofinder.gui.keeper_rules_dialog import KeeperRulesDialog
 from photofinder.gui.main_window import MainWindow
@@ -115,7 +117,8 @@ def test_strictness_change_reruns(
     review: tuple[MainWindow, DuplicatesView], qtbot: QtBot
 ) -> None:
     _, view = review
-    view.strictness.setCurrentIndex(0)  # exact copies
+    assert view.strictness_value() is Strictness.NEAR  # what it finds first
+    view.set_strictness(Strictness.EXACT)
     wait_idle(qtbot, view)
     assert [len(g.records) for g in view.groups_model.groups()] == [3, 2]
     assert "Byte-identical" in view.explanation.text()

@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 from photofinder.core import embedders
 from photofinder.core.embedders import list_methods, method_info
 from photofinder.gui.main_window import MainWindow
-from photofinder.gui.method_switch import PRECISE_KEY, hit_tooltip, inliers_of
+from photofinder.gui.method_switch import PRECISE_KEY, hit_tooltip
 from photofinder.gui.query import Query
 from tests.gui.conftest import OFFSCREEN_NOISE, FakeEmbedder, wait_indexed
 from tests.gui.test_keypoints_view import textured, textured_window
@@ -43,7 +43,7 @@ def test_precise_search_passes_verify_and_shows_inliers(
     with qtbot.waitSignal(window.session.search.results, timeout=10000):
         window.run_query(query)
     assert calls == [False]
-    assert all(inliers_of(h) is None for h in window.model.hits())
+    assert all(h.inliers is None for h in window.model.hits())
     with qtbot.waitSignal(window.session.search.results, timeout=20000):
         window.tools.precise.trigger()  # re-runs the current query, precisely
     assert calls == [False, True]
@@ -51,7 +51,7 @@ def test_precise_search_passes_verify_and_shows_inliers(
     hits = window.model.hits()
     first = hits[0]
     assert Path(first.path).name == "astronaut-crop.jpg"  # the verified copy comes first
-    assert (inliers_of(first) or 0) >= 12
+    assert (first.inliers or 0) >= 12
     assert "keypoint inliers: verified near-duplicate" in hit_tooltip(first)
     assert "1 verified near-duplicate first" in window.statusBar().currentMessage()
     window.close()

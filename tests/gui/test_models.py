@@ -6,10 +6,13 @@ import math
 
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QAbstractItemModelTester
+from pytestqt.qtbot import QtBot
 
+from photofinder.core.lru import LRUCache
 from photofinder.core.search.knn import SearchHit
 from photofinder.core.storage.catalog import Root
 from photofinder.gui.folders_dialog import FoldersModel
+from photofinder.gui.keypoint_overlay import KeypointOverlay
 from photofinder.gui.results_model import (
     FILE_ID_ROLE,
     SCORE_ROLE,
@@ -17,6 +20,7 @@ from photofinder.gui.results_model import (
     ResultsModel,
 )
 from photofinder.gui.thumbnail_cache import ThumbnailCache
+from photofinder.gui.thumbnail_delegate import ThumbnailDelegate
 
 FAIL = QAbstractItemModelTester.FailureReportingMode.Fatal
 
@@ -73,3 +77,18 @@ def test_thumbnail_cache_is_lru_and_bounded() -> None:
     cache.put(3, QImage(4, 4, QImage.Format.Format_RGB32))
     assert len(cache) == 3
     assert 1 not in cache and 0 in cache and 3 in cache
+
+
+def test_the_gui_caches_are_the_one_lru_cache(qtbot: QtBot) -> None:
+    assert isinstance(ThumbnailCache(), LRUCache)
+    delegate = ThumbnailDelegate(side=40)
+    image = QImage(64, 48, QImage.Format.Format_RGB32)
+    image.fill(0)
+    scaled = delegate._fit(1, image, 1.0)
+    assert delegate._fit(1, image, 1.0) is scaled  # scaled once, then from the cache
+    assert isinstance(delegate._scaled, LRUCache) and len(delegate._scaled) == 1
+    delegate.set_side(80)  # another cell size: the scaled copies no longer fit
+    assert len(delegate._scaled) == 0
+    overlay = KeypointOverlay(lambda _: None)
+    assert isinstance(overlay._cache, LRUCache)
+    overlay.shutdown()

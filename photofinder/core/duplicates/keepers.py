@@ -80,7 +80,8 @@ def _because(rule: KeeperRule, losers: list[FileRecord], keeper: FileRecord) -> 
     return f"{rule.label} ({rule.describe(keeper)} vs {others})"
 
 
-def _inside(path: str, folders: Sequence[str]) -> bool:
+def inside(path: str, folders: Sequence[str]) -> bool:
+    """Whether `path` lies in one of `folders` (or is one of them)."""
     return any(Path(path).is_relative_to(folder) for folder in folders)
 
 
@@ -97,11 +98,11 @@ def suggest_keeper(
     before every other rule."""
     candidates = list(records)
     reason = ""
-    references = [r for r in candidates if _inside(r.path, reference_folders)]
+    references = [r for r in candidates if inside(r.path, reference_folders)]
     if references:
         candidates, reason = references, "in a reference folder"
     elif preferred_folders:
-        preferred = [r for r in candidates if _inside(r.path, preferred_folders)]
+        preferred = [r for r in candidates if inside(r.path, preferred_folders)]
         if preferred and len(preferred) < len(candidates):
             candidates, reason = preferred, "in a preferred folder"
     deciding: tuple[KeeperRule, list[FileRecord]] | None = None  # last rule that separated
@@ -123,6 +124,6 @@ def suggest_keeper(
         tie = "modified first"
         reason = f"{reason}; then {tie}" if reason else f"{tie} (all rules tie)"
     removable = [
-        r.id for r in records if r.id != keeper.id and not _inside(r.path, reference_folders)
+        r.id for r in records if r.id != keeper.id and not inside(r.path, reference_folders)
     ]
     return KeeperChoice(keeper.id, reason, removable)
