@@ -51,3 +51,9 @@ def test_anything_else_asks_to_be_reported_and_is_never_a_repr(exc: BaseExceptio
     text = plain_error(exc)
     assert text == f"an unexpected error ({type(exc).__name__}) — please report it"
     assert repr(exc) not in text
+
+
+def test_plural_counts_what_it_names() -> None:
+    from photofinder.core.messages import plural
+
+    assert [plural(n, "photo") for n in (0, 1, 2)] == ["0 photos", "1 photo", "2 photos"]

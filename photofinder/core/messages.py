@@ -40,3 +40,8 @@ def _unexpected(exc: BaseException) -> str:
 
 def _first_line(text: str | None) -> str:
     return text.strip().splitlines()[0].strip() if text and text.strip() else ""
+
+
+def plural(count: int, noun: str) -> str:
+    """`count` with its noun: "1 photo", "3 photos"."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

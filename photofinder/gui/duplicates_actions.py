@@ -22,6 +22,7 @@ from photofinder.core.duplicates.trash import (
     undo_supported,
 )
 from photofinder.core.library import Library
+from photofinder.core.messages import plural
 from photofinder.core.names import shown, shown_name
 from photofinder.core.storage.catalog import FileRecord
 from photofinder.gui.compare_view import ComparePair, CompareView, load_pair
@@ -194,10 +195,10 @@ class DuplicatesActions(QObject):
         self.last_cleanup = report.trashed
         self.view.undo_button.setEnabled(bool(report.trashed) and self.undo_available)
         self.trashed.emit(ids)
-        text = (f"Moved {len(report.trashed)} photos to the trash: "
+        text = (f"Moved {plural(len(report.trashed), 'photo')} to the trash: "
                 f"{human_size(report.freed_bytes)} freed.")
         if report.failed:
-            text += f"\n\n{len(report.failed)} were not moved:\n" + "\n".join(
+            text += f"\n\n{plural(len(report.failed), 'photo')} kept:\n" + "\n".join(
                 f"{shown(path)}: {reason}" for path, reason in report.failed[:10])
         if report.warning:
             text += f"\n\n{report.warning}"
@@ -226,10 +227,10 @@ class DuplicatesActions(QObject):
         indexer = self.view.session.indexer
         self._index_runs_to_wait = 2 if indexer.running else 1  # a running pass may miss them
         indexer.start()
-        text = f"Restored {len(report.restored)} photos from the trash."
+        text = f"Restored {plural(len(report.restored), 'photo')} from the trash."
         if report.failed:
-            text += f"\n\n{len(report.failed)} could not be restored:\n" + "\n".join(
-                f"{path}: {reason}" for path, reason in report.failed[:10])
+            text += f"\n\n{plural(len(report.failed), 'photo')} could not be restored:\n" + (
+                "\n".join(f"{shown(path)}: {reason}" for path, reason in report.failed[:10]))
         self.view.message.emit(text.splitlines()[0])
         if report.failed:
             self.report(text)

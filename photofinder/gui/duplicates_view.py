@@ -25,6 +25,7 @@ from photofinder.core.duplicates.keepers import human_size
 from photofinder.core.duplicates.marks import GroupState
 from photofinder.core.duplicates.review import ReviewSettings
 from photofinder.core.library import Library
+from photofinder.core.messages import plural
 from photofinder.core.names import shown_name
 from photofinder.core.progress import Progress
 from photofinder.gui.duplicates_delegate import DuplicatePhotoDelegate
@@ -337,7 +338,8 @@ class DuplicatesView(QWidget):
         marked = sum(len(g.marked) for g in groups)
         space = sum(g.reclaimable for g in groups)
         if self.loaded and not self.jobs.busy:
-            self.summary.setText(f"{len(groups)} groups · {marked} photos marked · "
+            self.summary.setText(f"{plural(len(groups), 'group')} · "
+                                 f"{plural(marked, 'photo')} marked · "
                                  f"{human_size(space)} can be freed")
         self.trash_button.setEnabled(marked > 0 and not self.jobs.busy)
 

@@ -17,6 +17,7 @@ from photofinder.core.storage.catalog import Catalog
 from photofinder.core.storage.vector_index import VectorIndex
 
 TrashFunction = Callable[[str], None]
+NOT_MOVED = "; not moved to the trash"
 
 
 class Library(Protocol):
@@ -82,7 +83,7 @@ def trash_file(library: Library, file_id: int, send: TrashFunction | None = None
     path = Path(record.path)
     reason = why_not_trashable(record, library.catalog.roots())
     if reason is not None:
-        raise TrashError(f"{path}: {reason}; not moved to the trash")
+        raise TrashError(f"{path}: {reason}{NOT_MOVED}")
     try:
         (send or _send2trash)(str(path))
     except OSError as exc:
@@ -150,7 +151,8 @@ def _trash_into(
     try:
         path = trash_file(library, file_id, send)
     except TrashError as exc:
-        report.failed.append((Path(record.path), str(exc).removeprefix(f"{record.path}: ")))
+        reason = str(exc).removeprefix(f"{record.path}: ").removesuffix(NOT_MOVED)
+        report.failed.append((Path(record.path), reason))
         return
     report.trashed.append(TrashedFile(file_id, path, record.size))
 
