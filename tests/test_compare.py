@@ -36,6 +36,7 @@ def small_vocabulary(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(orb_bow, "WORDS", 16)
 
 
+@pytest.mark.slow
 def test_compare_prints_a_table_and_writes_a_plot(
     labelled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -131,6 +131,7 @@ def rotated_library(library: Library, tmp_path: Path) -> tuple[Library, Path, Pa
     return library, query, rotated
 
 
+@pytest.mark.slow
 def test_precise_search_finds_a_rotated_copy_first(
     rotated_library: tuple[Library, Path, Path],
 ) -> None:
