@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from photofinder.core.errors import PhotoReadError
+from photofinder.core.photos.imageio import content_hash, read_file_bytes
 from photofinder.core.storage.catalog import FileRecord, Root
-
-HASH_CHUNK = 1 << 20
-
-
-def file_digest(path: str) -> str:
-    """The catalogue's content hash of a file, read in chunks (never blocks on a FIFO)."""
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
-    flags |= getattr(os, "O_BINARY", 0)
-    fd = os.open(path, flags)
-    try:
-        digest = hashlib.blake2b(digest_size=16)  # as imageio.content_hash
-        while chunk := os.read(fd, HASH_CHUNK):
-            digest.update(chunk)
-        return digest.hexdigest()
-    finally:
-        os.close(fd)
 
 
 def watched_folder_of(path: str, roots: Sequence[Root]) -> Root | None:
@@ -54,10 +39,10 @@ def why_not_trashable(record: FileRecord, roots: Sequence[Root]) -> str | None:
         return "changed since it was indexed (size or modification time differ)"
     if record.status != "ok" or not record.content_hash:
         return "not indexed yet, so not what was reviewed"
-    try:
-        digest = file_digest(record.path)
-    except OSError as exc:
-        return f"cannot be read to check it ({exc.strerror or exc})"
-    if digest != record.content_hash:
+    try:  # the indexer's own read and hash, so "the same bytes" means what it meant then
+        data = read_file_bytes(Path(record.path))
+    except PhotoReadError as exc:
+        return f"cannot be read to check it ({exc.full_reason})"
+    if content_hash(data) != record.content_hash:
         return "its content changed since it was indexed"
     return None

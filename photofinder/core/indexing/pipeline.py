@@ -152,9 +152,9 @@ class Indexer:
             outcome.missing.update({fid: p for p, (fid, _, _) in known.items() if p not in found})
             outcome.root_ids.append(root.id)
         self.catalog.set_folder_errors(result.folder_errors)
+        # Entries below the folders scanned now are replaced; a missing folder keeps its own.
         scanned = [r.path for r in roots if r.id in outcome.root_ids]
-        self.catalog.set_skipped(result.skipped, None if not outcome.offline_roots and len(
-            scanned) == sum(not r.excluded for r in roots) else scanned)
+        self.catalog.set_skipped(result.skipped, under=scanned)
         return outcome
 
     # --- reading and embedding ---------------------------------------------------------------
