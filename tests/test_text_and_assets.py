@@ -51,24 +51,22 @@ def test_the_app_icon_loads(qapp: QApplication, fresh_icon: None) -> None:
 def test_an_installed_copy_shows_the_icon_it_installed(
     qapp: QApplication, fresh_icon: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    installed = tmp_path / "prefix" / "share" / "photofinder"
+    installed = tmp_path / "site-packages" / "photofinder" / "resources"
     (installed / "icons").mkdir(parents=True)
     Image.new("RGB", (256, 256), (200, 0, 0)).save(installed / "icons" / "photofinder-256.png")
-    monkeypatch.setattr(resources, "_CHECKOUT", tmp_path / "no-checkout")
-    monkeypatch.setattr(resources, "_INSTALLED", (installed,))
+    monkeypatch.setattr(resources, "RESOURCE_DIRS", (tmp_path / "no-checkout", installed))
     icon = chrome.app_icon()
     assert not icon.isNull()
     assert icon.pixmap(64, 64).toImage().pixelColor(32, 32) == QColor(200, 0, 0)
 
 
 def test_the_wheel_ships_every_resource_where_resources_looks() -> None:
-    data_files = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"][
-        "setuptools"]["data-files"]
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
+    assert setuptools["package-dir"]["photofinder.resources"] == "resources"
+    patterns = setuptools["package-data"]["photofinder.resources"]
     wanted = [*resources.APP_ICON_FILES, "models/efficientnet_lite0_pca256.npz"]
     for relative in wanted:
-        folder = relative.rpartition("/")[0]
-        patterns = data_files.get(f"share/photofinder/{folder}", [])
-        assert any(fnmatch(f"resources/{relative}", pattern) for pattern in patterns), relative
+        assert any(fnmatch(relative, pattern) for pattern in patterns), relative
 
 
 def report(*methods: MethodResult) -> CompareReport:

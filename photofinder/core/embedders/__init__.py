@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from photofinder.core.embedders import (
@@ -16,7 +17,12 @@ from photofinder.core.embedders import (
     torchvision_models,
 )
 from photofinder.core.embedders.base import Embedder, MethodInfo
-from photofinder.core.embedders.devices import resolve_device
+from photofinder.core.embedders.devices import (
+    NO_TORCH_REASON,
+    require_torch_extra,
+    resolve_device,
+    torch_extra_installed,
+)
 from photofinder.core.embedders.spec import MethodSpec
 from photofinder.core.embedders.weights import WeightsSource, models_dir
 from photofinder.core.errors import MethodUnavailableError, PhotoFinderError
@@ -39,6 +45,9 @@ _SPECS: dict[str, MethodSpec] = {
                  finetune.SPEC, simclr.SPEC)
 }
 _WEIGHTS: dict[str, WeightsSource] = {**torchvision_models.SOURCES, moco.SOURCE.method: moco.SOURCE}
+# Methods that run only with `photofinder[torch]` (torchvision networks, trained stages).
+_NEEDS_TORCH = frozenset({*torchvision_models.ARCHITECTURES, moco.BASE.name, finetune.BASE.name,
+                          simclr.BASE.name})
 
 # Listed so users see why it is missing, with what to use instead.
 _UNAVAILABLE: list[MethodInfo] = [
@@ -59,9 +68,17 @@ def default_models_dir() -> Path:
     return models_dir(resolve_paths().data_dir)
 
 
+def _spec_info(spec: MethodSpec, folder: Path) -> MethodInfo:
+    """The spec's own info, or unavailable with the install command when it needs torch."""
+    info = spec.info(folder)
+    if spec.name in _NEEDS_TORCH and not torch_extra_installed():
+        return replace(info, available=False, reason=NO_TORCH_REASON)
+    return info
+
+
 def list_methods(folder: Path | None = None) -> list[MethodInfo]:
     folder = folder or default_models_dir()
-    specs = [spec.info(folder) for spec in _SPECS.values()]
+    specs = [_spec_info(spec, folder) for spec in _SPECS.values()]
     return [info for info, _ in _FACTORIES.values()] + specs + _UNAVAILABLE
 
 
@@ -80,6 +97,7 @@ def weights_source(name: str) -> WeightsSource:
     if name not in _WEIGHTS:
         known = ", ".join(_WEIGHTS)
         raise PhotoFinderError(f"method {name!r} takes no weights file; importable: {known}")
+    require_torch_extra("importing weights")
     return _WEIGHTS[name]
 
 
@@ -91,7 +109,7 @@ def method_info(name: str, folder: Path | None = None) -> MethodInfo:
     if name in _FACTORIES:
         return _FACTORIES[name][0]
     if name in _SPECS:
-        return _SPECS[name].info(folder or default_models_dir())
+        return _spec_info(_SPECS[name], folder or default_models_dir())
     for info in _UNAVAILABLE:
         if info.name == name:
             raise MethodUnavailableError(f"method {name!r} is not available: {info.reason}")
@@ -104,7 +122,9 @@ def load_embedder(
 ) -> Embedder:
     """Load a method on a device ("auto" picks CUDA, then MPS, then CPU). `folder` is the
     models folder (`<data_dir>/models`) of methods with learned or imported state."""
-    method_info(name, folder)
+    info = method_info(name, folder)
+    if name in _NEEDS_TORCH and not info.available:
+        raise MethodUnavailableError(f"method {name!r} is not available: {info.reason}")
     concrete = resolve_device(device)
     if name in _SPECS:
         return _SPECS[name].load(concrete, cache_dir, folder or default_models_dir())

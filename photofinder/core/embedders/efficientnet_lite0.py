@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from photofinder.core.embedders.base import FloatArray, MethodInfo, l2_normalise
-from photofinder.core.embedders.runtime import make_runner
+from photofinder.core.embedders.runtime import DEFAULT_BACKBONE_ONNX, shipped_runner
 from photofinder.core.storage.resources import resource_path
 
 if TYPE_CHECKING:
@@ -95,8 +94,7 @@ class EfficientNetLite0:
 
     def __init__(self, device: str, cache_dir: Path) -> None:
         self.device = device
-        key = f"efficientnet-lite0-{INFO.version}-torch{version('torch').split('+')[0]}"
-        self._run = make_runner(build_feature_module, device, cache_dir, key, INPUT_SIZE)
+        self._run = shipped_runner(DEFAULT_BACKBONE_ONNX, build_feature_module, device)
         self._project = Projection()
 
     def prepare(self, image: Image.Image) -> FloatArray:

@@ -1,4 +1,5 @@
-"""Run a torch feature extractor: ONNX Runtime on CPU (exported once, cached), torch on GPUs."""
+"""Run a feature extractor: ONNX Runtime on CPU (a shipped file, or exported once and cached),
+torch on GPUs. The default model's backbone ships as ONNX, so a CPU never imports torch."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from photofinder.core.embedders.base import FloatArray
+from photofinder.core.errors import MethodUnavailableError
 from photofinder.core.storage.atomic import atomic_path
+from photofinder.core.storage.resources import resource_path
 
 if TYPE_CHECKING:
     import torch
@@ -22,6 +25,11 @@ class Runner(Protocol):
 
 
 ModuleFactory = Callable[[], "torch.nn.Module"]
+
+# The default method's backbone + GeM pooling, (N, 3, 224, 224) in [-1, 1] -> (N, 1280), as
+# shipped in resources/; made by `python packaging/export_default_model.py` (re-run it after
+# changing `efficientnet_lite0.build_feature_module`).
+DEFAULT_BACKBONE_ONNX = "models/efficientnet_lite0_gem3.onnx"
 
 
 class OnnxRunner:
@@ -99,3 +107,15 @@ def make_runner(
         model_path.unlink(missing_ok=True)
         export_onnx(factory, model_path, input_size)
         return OnnxRunner(model_path)
+
+
+def shipped_runner(relative: str, factory: ModuleFactory, device: str) -> Runner:
+    """CPU: the ONNX file shipped in resources/ (torch is never imported); otherwise torch."""
+    if device != "cpu":
+        return TorchRunner(factory(), device)
+    model_path = resource_path(relative)
+    if not model_path.is_file():
+        raise MethodUnavailableError(
+            f"the shipped model file {model_path} is missing: reinstall PhotoFinder"
+        )
+    return OnnxRunner(model_path)

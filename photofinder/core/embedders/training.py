@@ -34,6 +34,7 @@ from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
 from photofinder.core.embedders import efficientnet_lite0, finetune, simclr
 from photofinder.core.embedders.codebook import load_state, save_state
+from photofinder.core.embedders.devices import require_torch_extra
 from photofinder.core.embedders.trainable import (
     EMBED_DIM,
     INPUT_SIZE,
@@ -468,6 +469,7 @@ def train_finetune(
     cancel: CancelToken | None = None,
 ) -> TrainReport:
     """Fine-tune `efficientnet-lite0-ft` on (photo, album) pairs; see the module docstring."""
+    require_torch_extra("training")
     import torch
     import torch.nn.functional as F  # noqa: N812
 
@@ -530,6 +532,7 @@ def train_simclr(
     cancel: CancelToken | None = None,
 ) -> TrainReport:
     """Train `efficientnet-lite0-simclr` on unlabelled photos; see the module docstring."""
+    require_torch_extra("training")
     import torch
 
     started = time.monotonic()
