@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,6 @@ from PySide6.QtCore import (
     Signal,
     Slot,
 )
-from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -40,10 +38,11 @@ from PySide6.QtWidgets import (
 from photofinder.core.embedders.base import MethodInfo
 from photofinder.core.progress import CancelToken
 from photofinder.gui.jobs import JobContext, JobQueue
-from photofinder.gui.preview import ImageView
+from photofinder.gui.speed_accuracy_plot import SpeedAccuracyPlot
 
 if TYPE_CHECKING:
     from photofinder.core.evaluation.compare import CompareReport, MethodResult
+    from photofinder.core.evaluation.plot import SpeedAccuracyChart
 
 AnyIndex = QModelIndex | QPersistentModelIndex
 COLUMNS = ("method", "family", "dim", "photos/s", "mAP", "P@10", "dup R@1", "bytes/photo",
@@ -103,7 +102,7 @@ class CompareTableModel(QAbstractTableModel):
 @dataclass(frozen=True)
 class CompareOutcome:
     report: CompareReport
-    plot: QImage
+    chart: SpeedAccuracyChart
 
 
 def compare(
@@ -111,13 +110,10 @@ def compare(
     cancel: CancelToken,
 ) -> CompareOutcome:
     """Runs on a worker thread: the comparison, then its speed-vs-accuracy plot."""
-    from photofinder.core.evaluation.compare import plot_speed_accuracy, run_compare
+    from photofinder.core.evaluation.compare import run_compare, speed_accuracy_chart
 
     report = run_compare(folder, methods, data_dir=data_dir, log=log, cancel=cancel)
-    with tempfile.TemporaryDirectory() as scratch:
-        target = plot_speed_accuracy(report, Path(scratch) / "speed-accuracy.png")
-        plot = QImage(str(target))
-    return CompareOutcome(report, plot)
+    return CompareOutcome(report, speed_accuracy_chart(report))
 
 
 def _list_methods() -> list[MethodInfo]:
@@ -164,7 +160,7 @@ class CompareMethodsDialog(QDialog):
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.plot = ImageView("The speed-vs-accuracy plot appears here")
+        self.plot = SpeedAccuracyPlot("The speed-vs-accuracy plot appears here")
         row = QHBoxLayout()
         row.addWidget(QLabel("Labelled folder"))
         row.addWidget(self.folder, 1)
@@ -267,7 +263,7 @@ class CompareMethodsDialog(QDialog):
         self.progress.setValue(self.progress.maximum())
         self.model.set_results(outcome.report.methods)
         self.table.resizeColumnsToContents()
-        self.plot.set_image(outcome.plot)
+        self.plot.set_chart(outcome.chart)
         self.log.appendPlainText(format_table(outcome.report))
         self.status.setText(f"Done: {outcome.report.photos} photos.")
 

@@ -33,13 +33,13 @@ from photofinder.core.embedders.training import labelled_photos
 from photofinder.core.errors import PhotoFinderError, PhotoReadError
 from photofinder.core.evaluation.metrics import class_map_and_precision, neardup_recall_at_1
 from photofinder.core.evaluation.neardup import KINDS, SAVE_QUALITY, TRANSFORMS, load_original
+from photofinder.core.evaluation.plot import SpeedAccuracyChart, build_chart, write_png
 from photofinder.core.photos.imageio import decode_bytes, decode_file
 from photofinder.core.progress import CancelToken
 from photofinder.core.storage.paths import resolve_paths
 from photofinder.core.storage.vector_index import EF_CONSTRUCTION, M
 
 Log = Callable[[str], None]
-DECADE_MARGIN = 0.05  # of a decade: a point this close to a power of ten gets one more
 MIN_CLASSES = 2  # class-level mAP needs photos that are not relevant to a query
 MIN_PHOTOS = 4  # fewer decoded photos than this measure nothing worth a table
 PRECISION_AT = 10  # precision@10: how many of the first ten hits share the query's class
@@ -333,47 +333,14 @@ def format_table(report: CompareReport) -> str:
     return "\n".join(lines)
 
 
-def plot_speed_accuracy(report: CompareReport, target: Path) -> Path:
-    """A speed (log scale) vs class mAP scatter, one labelled point per measured method (PNG)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # only when a plot is asked
-    from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter, NullFormatter
-
+def speed_accuracy_chart(report: CompareReport) -> SpeedAccuracyChart:
+    """Speed (log scale) against class mAP, one labelled point per measured method."""
     measured = [r for r in report.methods
                 if r.available and r.photos_per_s > 0 and math.isfinite(r.photos_per_s)]
-    figure = Figure(figsize=(9, 5.6), dpi=100, layout="constrained")
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot()
-    for result in measured:
-        label = f"{result.name} (near-duplicate rank-1 {result.neardup_recall_at_1:.2f})"
-        axes.scatter(result.photos_per_s, result.class_map, s=60, label=label, zorder=3)
-        axes.annotate(result.name, (result.photos_per_s, result.class_map),
-                      xytext=(6, 6), textcoords="offset points", fontsize=9)
-    if measured:
-        axes.legend(loc="best", fontsize=9)
-    else:
-        axes.text(0.5, 0.5, "no method was measured", transform=axes.transAxes,
-                  ha="center", va="center")
-    axes.set_xscale("log")
-    axes.set_xlim(*_whole_decades([r.photos_per_s for r in measured]))
-    axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    axes.xaxis.set_minor_formatter(NullFormatter())
-    top = math.ceil(max([r.class_map for r in measured] + [0.1]) * 10) / 10
-    axes.set_ylim(0, top + 0.05)
-    axes.set_title(f"speed vs accuracy: {report.photos} photos, {report.classes} classes, "
-                   f"device {report.device}")
-    axes.set_xlabel("photos/s (log scale)")
-    axes.set_ylabel("class mAP")
-    axes.grid(True, which="both", alpha=0.3)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(target, format="png")
-    return target
+    return build_chart(f"speed vs accuracy: {report.photos} photos, {report.classes} classes, "
+                       f"device {report.device}", measured)
 
 
-def _whole_decades(speeds: Sequence[float]) -> tuple[float, float]:
-    """Axis limits on powers of ten around `speeds`, with no point on the edge."""
-    if not speeds:
-        return 1.0, 1000.0
-    low = math.floor(math.log10(min(speeds)) - DECADE_MARGIN)
-    high = math.ceil(math.log10(max(speeds)) + DECADE_MARGIN)
-    return 10.0**low, 10.0**high
+def plot_speed_accuracy(report: CompareReport, target: Path) -> Path:
+    """The speed-vs-accuracy chart of `report` as a PNG at `target`."""
+    return write_png(speed_accuracy_chart(report), target)
