@@ -7,7 +7,7 @@ import io
 import json
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -135,6 +135,12 @@ def build_parser() -> argparse.ArgumentParser:
     model_list = model_commands.add_parser("list", help="methods with weights, and their state")
     _add_json(model_list)
 
+    desktop = commands.add_parser("desktop", help="add PhotoFinder to the desktop's menu (Linux)")
+    desktop_commands = desktop.add_subparsers(dest="desktop_command", required=True,
+                                              parser_class=_Parser, metavar="ACTION")
+    desktop_commands.add_parser("install", help="the menu entry and icon, in ~/.local/share")
+    desktop_commands.add_parser("uninstall", help="remove what `desktop install` added")
+
     compare = commands.add_parser(
         "compare", help="measure the methods on a folder of labelled photos (folder = class)")
     compare.add_argument("folder", type=Path, metavar="FOLDER",
@@ -227,23 +233,38 @@ def cmd_search(args: argparse.Namespace, library: Library) -> int:
     for image in images:
         if not image.is_file():
             raise PhotoFinderError(f"cannot read query image {image}: no such file")
-    results = library.search_files(images, k=args.top, verify=args.verify)
-    if args.json:
-        _emit({"method": library.info.name, "queries": [
+    results = library.iter_search_files(images, k=args.top, verify=args.verify)
+    if args.json:  # each query's results written as they come: memory stays bounded
+        _emit_streamed({"method": library.info.name}, "queries", (
             {"query": str(query),
              "results": [{"path": h.path, "score": round(h.score, 6),
                           **({"inliers": h.inliers} if args.verify else {})}
                          for h in hits]}
-            for query, hits in zip(images, results, strict=True)]})
+            for query, hits in results))
         return 0
-    for query, hits in zip(images, results, strict=True):
+    for query, hits in results:
         print(f"{query}:")
         for rank, hit in enumerate(hits, 1):
             checked = ""
             if args.verify and hit.inliers is not None:
                 checked = f"  {hit.inliers:4d} inliers"
             print(f"  {rank:3d}. {hit.score:.3f}{checked}  {hit.path}")
+        sys.stdout.flush()
     return 0
+
+
+def _emit_streamed(head: dict[str, Any], key: str, items: Iterable[Any]) -> None:
+    """Write what `_emit({**head, key: list(items)})` would, each item as soon as it comes
+    (nothing at all until the first one, so a failure before it leaves stdout empty)."""
+    opening = json.dumps({**head, key: []}, indent=2)[: -len("[]\n}")]  # up to the list
+    written = False
+    for item in items:
+        lines = json.dumps(item, indent=2).split("\n")
+        body = "\n".join(f"    {line}" for line in lines)
+        sys.stdout.write(f",\n{body}" if written else f"{opening}[\n{body}")
+        sys.stdout.flush()
+        written = True
+    sys.stdout.write("\n  ]\n}\n" if written else f"{opening}[]\n}}\n")
 
 
 def cmd_duplicates(args: argparse.Namespace, library: Library) -> int:
@@ -361,6 +382,20 @@ def cmd_methods(args: argparse.Namespace) -> int:
         print(f"{mark} {m.name:20s} {m.family:22s} {state}\n    {m.description}")
         if m.available and m.reason:  # e.g. weights downloaded on first use
             print(f"    note: {m.reason}")
+    return 0
+
+
+def cmd_desktop(args: argparse.Namespace) -> int:
+    from photofinder import desktop
+
+    if args.desktop_command == "install":
+        files = desktop.install()
+        print(f"added PhotoFinder to the menu: {files.entry}")
+        for icon in files.icons:
+            print(f"  icon: {icon}")
+        return 0
+    removed = desktop.uninstall()
+    print("\n".join(f"removed {path}" for path in removed) or "nothing to remove")
     return 0
 
 
@@ -483,6 +518,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_compare(args)
         if args.command == "train":
             return cmd_train(args)
+        if args.command == "desktop":
+            return cmd_desktop(args)
         if args.command == "repair":
             return cmd_repair(args)
         method = getattr(args, "method", DEFAULT_METHOD)

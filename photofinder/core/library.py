@@ -6,9 +6,10 @@ connection, so a search can run while another thread indexes."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,8 @@ from photofinder.core.storage.locks import library_lock
 from photofinder.core.storage.paths import AppPaths, resolve_paths
 from photofinder.core.storage.vector_index import IndexKey, VectorIndex
 
+SEARCH_BATCH = 16  # query photos read, embedded and searched together by iter_search_files
+EMBED_BATCH = 32  # images the model embeds at once (as many as an indexing batch)
 WAITING_MESSAGE = "another PhotoFinder window or command is updating this library"
 
 
@@ -68,6 +71,13 @@ class LibraryStatus:
     folder_errors: list[tuple[str, str]]
     roots: list[Root]
     skipped: list[tuple[str, str]]  # links and special files never read, with the reason
+
+
+def _batches(items: Iterable[Path], size: int) -> Iterator[list[Path]]:
+    """Consecutive lists of `size` items (the last one shorter), reading `items` lazily."""
+    iterator = iter(items)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
 
 
 class Library:
@@ -302,28 +312,52 @@ class Library:
     ) -> list[list[SearchHit]]:
         """Search by image files; catalogued photos reuse their stored vector. `verify`:
         precise search (rotation/mirror query expansion and keypoint re-ranking)."""
-        index = self._require_vectors()
-        if verify:
-            queries = [Path(p).expanduser().resolve() for p in paths]
-            return self._search_verified(
-                [(decode_file(q), self.catalog.file_by_path(str(q))) for q in queries], k
-            )
+        return [hits for _, hits in self.iter_search_files(paths, k, verify)]
+
+    def iter_search_files(
+        self, paths: Iterable[Path], k: int = 20, verify: bool = False, batch: int | None = None
+    ) -> Iterator[tuple[Path, list[SearchHit]]]:
+        """(resolved query path, hits) for each query file in order, `batch` queries (default
+        SEARCH_BATCH) read, embedded and searched at a time, so memory does not grow with the
+        number of queries (`paths` is read as the batches need it). Otherwise as
+        `search_files`; an unreadable query raises PhotoReadError when its batch comes."""
+        self._require_vectors()
+        for chunk in _batches(paths, max(1, batch or SEARCH_BATCH)):
+            queries = [Path(p).expanduser().resolve() for p in chunk]
+            if verify:
+                hit_lists = self._search_verified(
+                    [(decode_file(q), self.catalog.file_by_path(str(q))) for q in queries], k)
+            else:
+                hit_lists = self._search_plain(queries, k)
+            yield from zip(queries, hit_lists, strict=True)
+
+    def _search_plain(self, queries: Sequence[Path], k: int) -> list[list[SearchHit]]:
+        """Plain search for resolved query files: stored vectors where catalogued, the others
+        decoded and embedded."""
         vectors: list[np.ndarray] = []
         exclude: list[int | None] = []
         to_embed: list[tuple[int, DecodedPhoto]] = []
-        for position, path in enumerate(paths):
-            resolved = Path(path).expanduser().resolve()
-            record = self.catalog.file_by_path(str(resolved))
+        for position, path in enumerate(queries):
+            record = self.catalog.file_by_path(str(path))
             stored = self._stored_vector(record)
             exclude.append(record.id if record else None)
             vectors.append(stored if stored is not None else np.zeros(0, np.float32))
             if stored is None:
-                to_embed.append((position, decode_file(resolved)))
+                to_embed.append((position, decode_file(path)))
         if to_embed:
-            embedded = embed_images(self.embedder(), [photo.image for _, photo in to_embed])
+            embedded = self._embed([photo.image for _, photo in to_embed])
             for (position, _), vector in zip(to_embed, embedded, strict=True):
                 vectors[position] = vector
-        return search_vectors(index, self.catalog, np.stack(vectors), k, exclude)
+        return search_vectors(self._require_vectors(), self.catalog, np.stack(vectors), k,
+                              exclude)
+
+    def _embed(self, images: Sequence[Image.Image]) -> np.ndarray:
+        """Embed images EMBED_BATCH at a time (the model's working memory grows with the
+        batch)."""
+        embedder = self.embedder()
+        parts = [embed_images(embedder, images[start : start + EMBED_BATCH])
+                 for start in range(0, len(images), EMBED_BATCH)]
+        return np.concatenate(parts) if parts else embed_images(embedder, [])
 
     def search_image(
         self, image: Image.Image, k: int = 20, verify: bool = False
@@ -366,7 +400,7 @@ class Library:
         for photo, _ in queries:
             image = photo.image if isinstance(photo, DecodedPhoto) else photo
             images.extend(checks.query_variants(image))
-        vectors = embed_images(self.embedder(), images)
+        vectors = self._embed(images)
         depth = max(k, checks.RERANK_TOP)
         per_variant = len(checks.QUERY_VARIANTS)
         exclude: list[int | None] = [

@@ -33,8 +33,10 @@ WORKING_MAX_SIDE = 640  # longer side of the detection image (decode gives short
 MAX_FEATURES = 1000  # the strongest keypoints kept per photo
 DEFAULT_KEYPOINT_TYPE = "SIFT"
 OVERLAY_SIDE = 1024  # default longer side of a rendered overlay
-FEATURE_CACHE_SIZE = 512  # ≈ 64–128 KiB per entry (uint8 descriptors)
+FEATURE_CACHE_SIZE = 512  # ≈ 64–128 KiB per entry (uint8 descriptors) ...
+FEATURE_CACHE_BYTES = 64 * 2**20  # ... and never more than this in all
 OVERLAY_CACHE_SIZE = 16
+OVERLAY_CACHE_BYTES = 64 * 2**20  # a 1024 px overlay is ≈ 2.3 MiB
 
 ImageSource = Path | str | Image.Image
 
@@ -85,6 +87,13 @@ class KeypointSet:
     @property
     def count(self) -> int:
         return len(self.xy)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the arrays (what a cache entry weighs)."""
+        arrays = (self.xy, self.sizes, self.angles, self.responses, self.octaves,
+                  self.descriptors)
+        return sum(int(array.nbytes) for array in arrays)
 
     @property
     def scale(self) -> tuple[float, float]:
@@ -199,8 +208,18 @@ def detect_image(
 
 
 # --- caches ----------------------------------------------------------------------------------
-feature_cache: LRUCache[Hashable, KeypointSet] = LRUCache(FEATURE_CACHE_SIZE)
-overlay_cache: LRUCache[Hashable, Overlay] = LRUCache(OVERLAY_CACHE_SIZE)
+def _keypoint_bytes(keypoints: KeypointSet) -> int:
+    return keypoints.nbytes
+
+
+def _overlay_bytes(overlay: Overlay) -> int:
+    return overlay.nbytes
+
+
+feature_cache: LRUCache[Hashable, KeypointSet] = LRUCache(
+    FEATURE_CACHE_SIZE, FEATURE_CACHE_BYTES, _keypoint_bytes)
+overlay_cache: LRUCache[Hashable, Overlay] = LRUCache(
+    OVERLAY_CACHE_SIZE, OVERLAY_CACHE_BYTES, _overlay_bytes)
 
 
 def file_key(path: Path | str, *extra: Hashable) -> tuple[Hashable, ...]:
@@ -286,6 +305,12 @@ def draw_keypoints(
 class Overlay:
     image: Image.Image  # RGB, longer side = display side
     keypoints: KeypointSet
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the picture and the keypoints (what a cache entry weighs)."""
+        return self.image.width * self.image.height * len(self.image.getbands()) + (
+            self.keypoints.nbytes)
 
 
 def render_overlay(

@@ -339,29 +339,30 @@ def merge_candidates(hit_lists: Sequence[Sequence[SearchHit]], limit: int) -> li
 def catalog_features(
     catalog: Catalog, hits: Sequence[SearchHit], kind: str = DEFAULT_KEYPOINT_TYPE
 ) -> Callable[[SearchHit], KeypointSet]:
-    """Keypoints of hits from their stored 256 px thumbnails (no photo file read; cached).
-    Reads the catalogue now, on the calling thread; the returned function (safe to call from
-    worker threads) detects. A hit without a thumbnail falls back to its file."""
+    """Keypoints of hits from their stored 256 px thumbnails (no photo file read; cached in the
+    bounded `keypoints.feature_cache`). Reads the catalogue now, on the calling thread, and
+    holds the keypoints already cached, so an eviction meanwhile costs no file read; the
+    returned function (safe to call from worker threads) detects the rest. A hit without a
+    thumbnail falls back to its file."""
     records = catalog.files_by_ids(h.file_id for h in hits)
-    sources: dict[int, tuple[tuple[object, ...], bytes | None, tuple[int, int]]] = {}
+    sources: dict[int, tuple[tuple[object, ...], KeypointSet | bytes | None, tuple[int, int]]] = {}
     for hit in hits:
         record = records.get(hit.file_id)
         if record is None:
             continue
         key = (record.path, record.mtime_ns, record.size)
         size = (record.width or 0, record.height or 0)
-        jpeg = None if cached_thumbnail(key, kind) is not None else catalog.thumbnail(record.id)
-        sources[hit.file_id] = (key, jpeg, size)
+        held = cached_thumbnail(key, kind)
+        sources[hit.file_id] = (key, catalog.thumbnail(record.id) if held is None else held, size)
 
     def features(hit: SearchHit) -> KeypointSet:
         source = sources.get(hit.file_id)
         if source is not None:
-            key, jpeg, size = source
-            cached = cached_thumbnail(key, kind)
-            if cached is not None:
-                return cached
-            if jpeg is not None and min(size) > 0:
-                return detect_thumbnail(jpeg, size, key, kind)
+            key, held, size = source
+            if isinstance(held, KeypointSet):
+                return held
+            if held is not None and min(size) > 0:
+                return detect_thumbnail(held, size, key, kind)
         return detect_file(hit.path, kind)
 
     return features
