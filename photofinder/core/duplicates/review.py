@@ -27,6 +27,7 @@ from photofinder.core.duplicates.grouping import (
     find_duplicates,
 )
 from photofinder.core.duplicates.keepers import DEFAULT_RULES, RULES
+from photofinder.core.duplicates.verdicts import remembered
 from photofinder.core.errors import PhotoReadError
 from photofinder.core.photos.imageio import decode_file
 from photofinder.core.progress import CancelToken, ProgressCallback, ignore_progress
@@ -124,6 +125,11 @@ class _PairView:
                     if image is not None and max(image.size) >= CLOSER_MIN_SIDE:
                         self._closer = AlignView.of(image, self._size, CLOSER_SIDE)
             return self._closer
+
+
+# The version of what geometric_confirmer decides: verdicts stored under another are checked
+# again (photofinder.core.duplicates.verdicts). Bump it whenever the checker's verdicts change.
+CHECKER_VERSION = "1"
 
 
 def geometric_confirmer(catalog: Catalog) -> Confirm:
@@ -241,7 +247,8 @@ def review_duplicates(
     settings = ReviewSettings.load(catalog)
     search = DuplicateSearch(
         strictness,
-        confirm=geometric_confirmer(catalog) if geometric else None,
+        confirm=remembered(geometric_confirmer(catalog), catalog, CHECKER_VERSION)
+        if geometric else None,
         dismissed=catalog.decided_pairs,
         rules=settings.rules,
         preferred_folders=settings.preferred_folders,

@@ -1,8 +1,9 @@
 """The catalogue: watched roots, files with their state, thumbnails and vectors, in SQLite.
 
 `Catalog` is one class to its callers; each concern lives in its own module beside this one
-(the connection and settings, roots, files, vectors and neighbours, duplicate data) as a class
-over the same connection, and `Catalog` composes them."""
+(the connection and settings, roots, files, vectors and neighbours, duplicate data, the
+duplicate checker's verdicts) as a class over the same connection, and `Catalog` composes
+them."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from photofinder.core.storage.catalog_records import (
 )
 from photofinder.core.storage.catalog_roots import RootsTables
 from photofinder.core.storage.catalog_vectors import VectorTables
+from photofinder.core.storage.catalog_verdicts import VerdictTables
 
 __all__ = [
     "FILE_COLUMNS",
@@ -33,5 +35,8 @@ __all__ = [
 ]
 
 
-class Catalog(RootsTables, FileLookups, FileStates, VectorTables, DuplicateTables, SettingsTable):
+class Catalog(
+    RootsTables, FileLookups, FileStates, VectorTables, DuplicateTables, VerdictTables,
+    SettingsTable,
+):
     """One SQLite connection; use one Catalog per thread (WAL lets readers run beside a writer)."""

@@ -3,7 +3,8 @@
 The rebuild copies table by table in rowid chunks; a chunk that cannot be read is split in
 halves down to single rows, so one bad page loses only its own rows. The damaged files are kept
 aside (`catalog.sqlite3.damaged-<time>` with its -wal and -shm), the neighbour cache and the
-search indexes are dropped (both are rebuilt from the catalogue), and `photofinder index`
+search indexes are dropped (both are rebuilt from the catalogue), as are the duplicate
+checker's verdicts (pairs are checked again when next needed), and `photofinder index`
 re-reads whatever was lost."""
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from photofinder.core.storage.paths import AppPaths
 from photofinder.core.storage.schema import migrate
 from photofinder.core.storage.sqlite_errors import catalog_error
 
-SKIPPED_TABLES = frozenset({"neighbours", "sqlite_sequence"})  # a cache; AUTOINCREMENT state
+# Caches (neighbours, the duplicate checker's verdicts) and AUTOINCREMENT state: not copied.
+SKIPPED_TABLES = frozenset({"neighbours", "verdicts", "sqlite_sequence"})
 SKIPPED_SETTING_PREFIX = "neighbours_seq:"  # how far the dropped neighbour cache had got
 CHUNK_ROWS = 256
 MAX_PROBLEMS = 20

@@ -103,6 +103,18 @@ MIGRATIONS: list[str] = [
         seen_at REAL NOT NULL
     );
     """,
+    # 6: the duplicate checker's verdict on a pair of photos, by their content hashes (sorted)
+    # and the checker's version, so that each pair is checked once, whatever the strictness,
+    # the folder or the run (photofinder.core.duplicates.verdicts). A cache: repair drops it.
+    """
+    CREATE TABLE verdicts (
+        hash_a TEXT NOT NULL,
+        hash_b TEXT NOT NULL,
+        version TEXT NOT NULL,
+        same INTEGER NOT NULL CHECK (same IN (0, 1)),
+        PRIMARY KEY (hash_a, hash_b, version)
+    ) WITHOUT ROWID;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
