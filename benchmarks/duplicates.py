@@ -19,6 +19,7 @@ import resource
 import shutil
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -165,7 +166,7 @@ def scale(items: int, data: Path, real_originals: int) -> None:
         real_confirm = geometric_confirmer(stand_in.catalog)
         verified: list[int] = []
 
-        def confirm(candidates: list[tuple[FileRecord, FileRecord]]) -> list[bool]:
+        def confirm(candidates: list[tuple[FileRecord, FileRecord]]) -> Sequence[bool | None]:
             first = sum(verified)  # candidates come in chunks: each stands in for another pair
             verified.append(len(candidates))
             stand_ins = range(first, first + len(candidates))

@@ -48,3 +48,45 @@ def test_a_brightened_copy_whose_faint_sky_clips_to_white_is_the_same_photo() ->
     photo = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
     brightened = ImageEnhance.Brightness(photo).enhance(1.25)  # the sky clips to flat white
     assert min(both_ways(photo, brightened)) >= MIN_AGREEMENT
+
+
+def banner(photo: Image.Image, top: int, height: int, text: str) -> Image.Image:
+    """A white banner with a line of text, blended half into the photo (a watermark)."""
+    opaque = photo.copy()
+    draw = ImageDraw.Draw(opaque)
+    draw.rectangle((0, top, photo.width, top + height), fill="white")
+    draw.text((photo.width / 2, top + height / 2), text, fill="black", anchor="mm",
+              font_size=round(height * 0.6))
+    return Image.blend(photo, opaque, 0.5)
+
+
+def test_a_watermark_band_across_the_middle_is_the_same_photo() -> None:
+    original = textured(4, (640, 480))
+    marked = banner(original, 200, 90, "summer holiday best day ever")
+    assert min(both_ways(original, marked)) >= MIN_AGREEMENT
+
+
+def test_a_caption_bar_over_the_bottom_fifth_is_the_same_photo() -> None:
+    original = textured(5, (640, 480))
+    captioned = original.copy()
+    draw = ImageDraw.Draw(captioned)
+    draw.rectangle((0, 384, 640, 480), fill="white")
+    draw.text((320, 432), "happy birthday", fill="black", anchor="mm", font_size=58)
+    assert min(both_ways(original, captioned)) >= MIN_AGREEMENT
+
+
+def test_a_crop_keeping_a_quarter_lines_up_with_its_original() -> None:
+    original = textured(6, (640, 480))
+    crop = original.crop((310, 205, 610, 430))  # a little under a quarter of the area
+    into = np.array([[1.0, 0.0, -310.0], [0.0, 1.0, -205.0], [0.0, 0.0, 1.0]])
+    there = agreement(view(original), view(crop), into)
+    back = agreement(view(crop), view(original), np.linalg.inv(into))
+    assert min(there, back) >= MIN_AGREEMENT
+
+
+def test_another_shot_stays_another_shot_under_a_banner() -> None:
+    original = textured(4, (640, 480))
+    other_shot = original.copy()
+    other_shot.paste(textured(9, (130, 200)), (250, 40))  # a subject moved, above the band
+    marked = banner(other_shot, 300, 80, "best day ever")
+    assert both_ways(original, marked) == (0.0, 0.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -58,6 +58,31 @@ def test_a_second_call_asks_the_checker_nothing(catalog: Catalog) -> None:
     assert check(pairs) == first and check([(D, B), (C, A)]) == [True, True]  # either order
     assert checker.calls == 1
     assert catalog.verdict_count() == 3
+
+
+def test_a_pair_that_could_not_be_checked_is_not_remembered(catalog: Catalog) -> None:
+    asked: Pairs = []
+
+    def unreadable_once(pairs: Pairs) -> list[bool | None]:
+        first_time = not asked
+        asked.extend(pairs)
+        return [None if first_time else True for _ in pairs]  # a photo could not be read
+
+    check = remembered(unreadable_once, catalog, "1")
+    assert check([(A, B)]) == [None]
+    assert catalog.verdict_count() == 0
+    assert check([(A, B)]) == [True] and len(asked) == 2  # checked again, then remembered
+    assert check([(A, B)]) == [True] and len(asked) == 2
+
+
+def test_an_unreadable_photo_gets_no_lasting_verdict(tmp_path: Path) -> None:
+    """The geometric checker says None (not False) when a photo's pixels cannot be had."""
+    a, b = record(1, "ha"), record(2, "hb")
+    opened = Catalog(tmp_path / "catalog.sqlite3")  # no thumbnails, no files
+    try:
+        assert review.geometric_confirmer(opened)([(a, b)]) == [None]
+    finally:
+        opened.close()
 
 
 def test_a_changed_photo_is_checked_again_and_only_its_pairs(catalog: Catalog) -> None:
@@ -208,7 +233,7 @@ def counted_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         confirm = real(catalog)
         asked.append(0)
 
-        def check(pairs: Pairs) -> list[bool]:
+        def check(pairs: Pairs) -> Sequence[bool | None]:
             asked[-1] += len(pairs)
             return confirm(pairs)
 

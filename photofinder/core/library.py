@@ -39,6 +39,7 @@ from photofinder.core.progress import (
     ProgressCallback,
     ignore_progress,
 )
+from photofinder.core.search.expansion import similar_photos
 from photofinder.core.search.knn import SearchHit, search_vectors
 from photofinder.core.storage.backup import write_roots_backup
 from photofinder.core.storage.catalog import Catalog, FileRecord, Root, StatusCounts
@@ -48,6 +49,8 @@ from photofinder.core.storage.vector_index import IndexKey, VectorIndex
 
 SEARCH_BATCH = 16  # query photos read, embedded and searched together by iter_search_files
 EMBED_BATCH = 32  # images the model embeds at once (as many as an indexing batch)
+QUARTER_TURNS = (Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180,
+                 Image.Transpose.ROTATE_270)  # a dropped photo is also searched turned
 WAITING_MESSAGE = "another PhotoFinder window or command is updating this library"
 
 
@@ -336,20 +339,33 @@ class Library:
         decoded and embedded."""
         vectors: list[np.ndarray] = []
         exclude: list[int | None] = []
+        turned: list[np.ndarray | None] = []
         to_embed: list[tuple[int, DecodedPhoto]] = []
         for position, path in enumerate(queries):
             record = self.catalog.file_by_path(str(path))
             stored = self._stored_vector(record)
             exclude.append(record.id if record else None)
             vectors.append(stored if stored is not None else np.zeros(0, np.float32))
+            turned.append(None)
             if stored is None:
                 to_embed.append((position, decode_file(path)))
         if to_embed:
-            embedded = self._embed([photo.image for _, photo in to_embed])
-            for (position, _), vector in zip(to_embed, embedded, strict=True):
-                vectors[position] = vector
-        return search_vectors(self._require_vectors(), self.catalog, np.stack(vectors), k,
-                              exclude)
+            embedded = self._embed_turned([photo.image for _, photo in to_embed])
+            for (position, _), (vector, turns) in zip(to_embed, embedded, strict=True):
+                vectors[position], turned[position] = vector, turns
+        return similar_photos(self._require_vectors(), self.catalog, np.stack(vectors), k,
+                              exclude, turned)
+
+    def _embed_turned(self, images: Sequence[Image.Image]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each image's vector, and those of it turned by 90°, 180° and 270°."""
+        per_image = 1 + len(QUARTER_TURNS)
+        batch = []
+        for image in images:
+            image = image.convert("RGB")
+            batch += [image, *(image.transpose(turn) for turn in QUARTER_TURNS)]
+        vectors = self._embed(batch)
+        return [(vectors[start], vectors[start + 1 : start + per_image])
+                for start in range(0, len(vectors), per_image)]
 
     def _embed(self, images: Sequence[Image.Image]) -> np.ndarray:
         """Embed images EMBED_BATCH at a time (the model's working memory grows with the
@@ -365,8 +381,8 @@ class Library:
         index = self._require_vectors()
         if verify:
             return self._search_verified([(image.convert("RGB"), None)], k)[0]
-        vector = embed_images(self.embedder(), [image.convert("RGB")])
-        return search_vectors(index, self.catalog, vector, k)[0]
+        ((vector, turned),) = self._embed_turned([image])
+        return similar_photos(index, self.catalog, vector[None, :], k, None, [turned])[0]
 
     def search_bytes(self, data: bytes, k: int = 20, verify: bool = False) -> list[SearchHit]:
         """Search by encoded image data (a paste or a drag from a browser)."""
@@ -385,7 +401,7 @@ class Library:
             if record is None:
                 raise EmptyLibraryError(f"photo {file_id} is not in the catalogue")
             return self.search_files([Path(record.path)], k)[0]
-        return search_vectors(index, self.catalog, stored[None, :], k, [file_id])[0]
+        return similar_photos(index, self.catalog, stored[None, :], k, [file_id])[0]
 
     def _search_verified(
         self, queries: Sequence[tuple[DecodedPhoto | Image.Image, FileRecord | None]], k: int

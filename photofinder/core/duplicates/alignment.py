@@ -30,8 +30,20 @@ BLOCK_DIFFERS = 0.3  # correlation under which a block clearly shows something e
 MAX_INTERIOR = 3  # a patch this large of differing blocks inside the photo: another shot
 MARGIN = 0.2  # share of the rows (columns) at each side where edits such as captions sit
 COVERED = 0.9  # share of a block's pixels the warped photo must reach for the block to count
-MIN_OVERLAP = 0.2  # share of the blocks covered under which the photos barely overlap
+MIN_OVERLAP = 0.1  # share of the blocks covered under which the photos barely overlap (a crop
+# keeping a quarter of the photo covers about 0.17 of its blocks, whole blocks only)
 BLUR_KERNEL = (3, 3)  # a light blur first, so that re-encoding noise does not decide a block
+# An added bar (a caption, a banner) covers whole rows: rows whose structured blocks nearly all
+# disagree, BAR_ROW of them at least, in runs of at most MAX_BAR of the rows, are left out.
+BAR_ROW = 0.75
+MAX_BAR = 0.3
+# A band laid over the photo (a half-transparent banner, a watermark) shifts the tone of whole
+# rows: rows lighter or darker by TONE_SHIFT grey levels (median) than the photo's usual shift,
+# nearly all of their blocks (OVERLAID_ROW) by half that at least the same way, in runs of at
+# most MAX_BAR of the rows, and the row on either side (the band's edges), are left out too.
+# Another shot changes a patch, not a whole row.
+TONE_SHIFT = 20.0
+OVERLAID_ROW = 0.8
 
 
 @dataclass(frozen=True)
@@ -92,6 +104,7 @@ def compare(a: AlignView, b: AlignView, transform: npt.NDArray[np.float64]) -> C
     covered = _blocks(inside, rows, cols).mean(axis=2) >= COVERED
     if covered.sum() < MIN_OVERLAP * rows * cols:
         return Comparison(0.0, 0)
+    overlaid = _overlaid_rows(x.mean(axis=2) - y.mean(axis=2), covered)
     x -= x.mean(axis=2, keepdims=True)
     y -= y.mean(axis=2, keepdims=True)
     # Structure in both photos, or detail in one: a flat block against a smooth gradient is
@@ -104,8 +117,60 @@ def compare(a: AlignView, b: AlignView, transform: npt.NDArray[np.float64]) -> C
         return Comparison(0.0, 0)
     denominator = np.sqrt((x * x).sum(axis=2) * (y * y).sum(axis=2))
     correlation = (x * y).sum(axis=2) / np.maximum(denominator, 1e-9)
-    moved = _interior_difference(structured & (correlation < BLOCK_DIFFERS), covered)
-    return Comparison(float((correlation[structured] > BLOCK_AGREES).mean()), moved)
+    left_out = overlaid | _bar_rows(structured, correlation > BLOCK_AGREES)
+    judged = structured & ~left_out[:, None]
+    if judged.sum() < MIN_STRUCTURED:
+        return Comparison(0.0, 0)
+    moved = _interior_difference(judged & (correlation < BLOCK_DIFFERS), covered)
+    return Comparison(float((correlation[judged] > BLOCK_AGREES).mean()), moved)
+
+
+def _overlaid_rows(
+    shift: npt.NDArray[np.float64], covered: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """The rows of a band laid over the photo, with the row on either side: runs of rows
+    whose covered blocks, half a row at least, shift in tone one way."""
+    rows, cols = shift.shape
+    if not covered.any():
+        return np.zeros(rows, dtype=bool)
+    offset = np.where(covered, shift - np.median(shift[covered]), np.nan)
+    counts = covered.sum(axis=1)
+    banded = np.zeros(rows, dtype=bool)
+    for row in np.flatnonzero(counts >= max(2, cols // 2)):
+        tone = float(np.nanmedian(offset[row]))
+        along = np.sign(tone) * offset[row][covered[row]] > TONE_SHIFT / 2
+        banded[row] = abs(tone) > TONE_SHIFT and along.mean() >= OVERLAID_ROW
+    runs = _short_runs(banded, MAX_BAR * rows)
+    grown = runs.copy()
+    grown[1:] |= runs[:-1]
+    grown[:-1] |= runs[1:]
+    return grown
+
+
+def _short_runs(flags: npt.NDArray[np.bool_], limit: float) -> npt.NDArray[np.bool_]:
+    """`flags` less its runs longer than `limit`; nothing when what is left exceeds it."""
+    result = np.zeros(len(flags), dtype=bool)
+    start = None
+    for row in range(len(flags) + 1):
+        if row < len(flags) and flags[row]:
+            start = row if start is None else start
+            continue
+        if start is not None and row - start <= limit:
+            result[start:row] = True
+        start = None
+    return result if result.sum() <= limit else np.zeros(len(flags), dtype=bool)
+
+
+def _bar_rows(
+    structured: npt.NDArray[np.bool_], agrees: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.bool_]:
+    """The rows an added bar covers: runs of rows (each at most MAX_BAR of them, all at most
+    MAX_BAR together) whose structured blocks, half a row at least, nearly all disagree."""
+    rows, cols = structured.shape
+    counts = structured.sum(axis=1)
+    disagreeing = (structured & ~agrees).sum(axis=1)
+    barred = (counts >= max(2, cols // 2)) & (disagreeing >= BAR_ROW * counts)
+    return _short_runs(barred, MAX_BAR * rows)
 
 
 _RAMP = np.arange(BLOCK, dtype=np.float64) - (BLOCK - 1) / 2

@@ -26,7 +26,9 @@ from photofinder.core.progress import CancelToken, Progress, ProgressCallback, i
 from photofinder.core.storage.catalog import Catalog, FileRecord
 from photofinder.core.storage.vector_index import VectorIndex
 
-Confirm = Callable[[list[tuple[FileRecord, FileRecord]]], list[bool]]
+# A check of candidate pairs: True for the same photo, False for not, None when it could not be
+# checked now (a photo could not be read): not the same photo this time, and never remembered.
+Confirm = Callable[[list[tuple[FileRecord, FileRecord]]], Sequence[bool | None]]
 Dismissed = Callable[[Iterable[tuple[str, str]]], set[tuple[str, str]]]
 CHECK_CHUNK = 1024  # candidate pairs checked between progress reports and cancel checks
 # A near-duplicate group is one photo: a member that fails the check against this share of
@@ -289,7 +291,7 @@ def _check_in_chunks(
             cancel.checkpoint()
         progress(Progress(stage, start, len(pairs)))
         chunk = pairs[start : start + CHECK_CHUNK]
-        results += confirm([(records[a], records[b]) for a, b in chunk])
+        results += [same is True for same in confirm([(records[a], records[b]) for a, b in chunk])]
     progress(Progress(stage, len(pairs), len(pairs)))
     return results
 

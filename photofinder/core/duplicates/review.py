@@ -129,7 +129,7 @@ class _PairView:
 
 # The version of what geometric_confirmer decides: verdicts stored under another are checked
 # again (photofinder.core.duplicates.verdicts). Bump it whenever the checker's verdicts change.
-CHECKER_VERSION = "1"
+CHECKER_VERSION = "2"
 
 
 def geometric_confirmer(catalog: Catalog) -> Confirm:
@@ -142,7 +142,7 @@ def geometric_confirmer(catalog: Catalog) -> Confirm:
 
     views: dict[int, _PairView | None] = {}  # kept across calls: keypoints are found once
 
-    def confirm(pairs: list[tuple[FileRecord, FileRecord]]) -> list[bool]:
+    def confirm(pairs: list[tuple[FileRecord, FileRecord]]) -> list[bool | None]:
         from photofinder.core.matching.verify import default_workers
 
         series = {number for number, (a, b) in enumerate(pairs) if other_moments(a, b)}
@@ -154,7 +154,7 @@ def geometric_confirmer(catalog: Catalog) -> Confirm:
                 lambda i: _view(records[i], thumbnails[i]), records), strict=True))
             checked = iter(pool.map(
                 lambda p: _same_photo(*(views[r.id] for r in _oriented(*p))), open_pairs))
-        return [number not in series and next(checked) for number in range(len(pairs))]
+        return [False if number in series else next(checked) for number in range(len(pairs))]
 
     return confirm
 
@@ -190,11 +190,12 @@ def _view(record: FileRecord, thumbnail: bytes | None) -> _PairView | None:
     return _PairView(image, size, thumbnail, Path(record.path))
 
 
-def _same_photo(a: _PairView | None, b: _PairView | None) -> bool:
+def _same_photo(a: _PairView | None, b: _PairView | None) -> bool | None:
+    """Whether the two photos are one picture; None when one could not be read."""
     from photofinder.core.matching.verify import verify_sets
 
     if a is None or b is None:
-        return False
+        return None
     for transform in _resizes(a.size, b.size):
         if _lines_up(a, b, transform, DIRECT_AGREEMENT):
             return True

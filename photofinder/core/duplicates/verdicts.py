@@ -18,19 +18,20 @@ Pairs = list[tuple[FileRecord, FileRecord]]
 def remembered(confirm: Confirm, catalog: Catalog, checker_version: str) -> Confirm:
     """`confirm`, answering the pairs it judged before (same content hashes, same
     `checker_version`) from `catalog` and calling it once per call for the rest, whose
-    verdicts it then stores in one transaction. A pair whose photos lack a content hash is
-    always checked and never stored. A catalogue that cannot be read or written (read-only,
-    locked by another process) only means checking again: it never fails the run."""
+    verdicts it then stores in one transaction. A pair whose photos lack a content hash, or
+    that could not be checked (None: a photo could not be read), is checked again next time.
+    A catalogue that cannot be read or written (read-only, locked by another process) only
+    means checking again: it never fails the run."""
 
-    def check(pairs: Pairs) -> list[bool]:
+    def check(pairs: Pairs) -> list[bool | None]:
         keys = [_key(a, b) for a, b in pairs]
         known = _stored(catalog, {key for key in keys if key is not None}, checker_version)
         todo = _to_check(keys, known)
         checked = confirm([pairs[number] for number in todo.values()]) if todo else []
         fresh = dict(zip(todo, checked, strict=True))
-        _store(catalog, {key: same for key, same in fresh.items() if isinstance(key, tuple)},
-               checker_version)
-        answers = dict(fresh)
+        _store(catalog, {key: same for key, same in fresh.items()
+                         if isinstance(key, tuple) and same is not None}, checker_version)
+        answers: dict[HashPair | int, bool | None] = dict(fresh)
         answers.update(known.items())
         return [answers[_todo_key(key, number)] for number, key in enumerate(keys)]
 

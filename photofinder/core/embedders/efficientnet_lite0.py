@@ -22,7 +22,7 @@ PROJECTION_FILE = resource_path("models/efficientnet_lite0_pca256.npz")
 
 INFO = MethodInfo(
     name="efficientnet-lite0",
-    version="1-gem3-pca256",
+    version="2-gem3-pca256",  # 2: PCA fitted on the tuning half only (benchmarks/heldout_split.txt)
     dim=256,
     family="pretrained CNN",
     description=(
