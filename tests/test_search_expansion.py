@@ -8,12 +8,15 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from photofinder.core.search.expansion import COPY_LEVEL, TURNED_COPY, similar_photos
+from photofinder.core.search.expansion import (
+    COPY_LEVEL,
+    TURNED_COPY,
+    _by_neighbourhood,
+    similar_photos,
+)
 from photofinder.core.search.knn import search_vectors
 from photofinder.core.storage.catalog import Catalog
 from photofinder.core.storage.vector_index import IndexKey, VectorIndex
-
-KEY = IndexKey("m", "1", 3)
 
 
 def unit(*values: float) -> npt.NDArray[np.float32]:
@@ -21,7 +24,7 @@ def unit(*values: float) -> npt.NDArray[np.float32]:
     return vector / np.linalg.norm(vector)
 
 
-def library_of(tmp_path: Path, vectors: dict[str, npt.NDArray[np.float32]]
+def library_of(tmp_path: Path, vectors: dict[str, npt.NDArray[np.float32]], dim: int = 3
                ) -> tuple[VectorIndex, Catalog, dict[int, str]]:
     catalog = Catalog(tmp_path / "c.sqlite3")
     root = catalog.add_root(tmp_path)
@@ -32,7 +35,7 @@ def library_of(tmp_path: Path, vectors: dict[str, npt.NDArray[np.float32]]
         file_id = catalog.upsert_seen(root.id, str(path), 1, 1)
         catalog.put_vector(file_id, "m", "1", vector)
         names[file_id] = name
-    return VectorIndex(tmp_path / "idx", KEY).open(catalog), catalog, names
+    return VectorIndex(tmp_path / "idx", IndexKey("m", "1", dim)).open(catalog), catalog, names
 
 
 def test_photos_like_the_best_match_come_before_a_photo_only_like_the_query(
@@ -80,3 +83,25 @@ def test_the_query_itself_is_left_out(tmp_path: Path) -> None:
     me = next(i for i, n in names.items() if n == "me")
     hits = similar_photos(index, catalog, photos["me"][None], 5, exclude=[me])[0]
     assert [names[h.file_id] for h in hits] == ["copy", "other"]
+
+
+def test_a_photo_among_photos_like_the_query_ranks_above_a_lone_look_alike(
+    tmp_path: Path,
+) -> None:
+    query = unit(1, 0, 0, 0)
+    photos = {
+        "copy": unit(1, 0.05, 0, 0),
+        "lone": unit(0.72, 0, 0, 0.69),  # as close to the query, but its neighbours are not
+        "lone_n1": unit(0.1, 0, 0, 1), "lone_n2": unit(0.05, 0, 0.1, 1),
+        "member": unit(0.7, 0.71, 0, 0),  # among photos that are like the query
+        "member_n1": unit(0.75, 0.66, 0, 0), "member_n2": unit(0.8, 0.6, 0, 0),
+    }
+    index, catalog, names = library_of(tmp_path, photos, dim=4)
+    plain = search_vectors(index, catalog, query[None], 7)[0]
+    assert [names[h.file_id] for h in plain].index("lone") < [
+        names[h.file_id] for h in plain].index("member")
+    ranked = [names[h.file_id] for h in similar_photos(index, catalog, query[None], 7)[0]]
+    assert ranked[0] == "copy" and ranked.index("member") < ranked.index("lone")
+    # the neighbourhoods alone reorder them, whatever the expanded query does
+    by_neighbourhood = [names[h.file_id] for h in _by_neighbourhood(index, query, plain)]
+    assert by_neighbourhood.index("member") < by_neighbourhood.index("lone")
