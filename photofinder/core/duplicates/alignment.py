@@ -12,6 +12,7 @@ of different photos of one person agree on less.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,12 +39,18 @@ BLUR_KERNEL = (3, 3)  # a light blur first, so that re-encoding noise does not d
 BAR_ROW = 0.75
 MAX_BAR = 0.3
 # A band laid over the photo (a half-transparent banner, a watermark) shifts the tone of whole
-# rows: rows lighter or darker by TONE_SHIFT grey levels (median) than the photo's usual shift,
-# nearly all of their blocks (OVERLAID_ROW) by half that at least the same way, in runs of at
-# most MAX_BAR of the rows, and the row on either side (the band's edges), are left out too.
+# rows: rows lighter or darker by TONE_SHIFT grey levels (median) than the tone curve between
+# the two photos predicts (a brightened or contrast-changed copy has one for all its blocks),
+# most of their blocks (OVERLAID_ROW) by half that at least the same way (a white band over a
+# white background shifts nothing), in runs of at most MAX_BAR of the rows, and the row on
+# either side (the band's edges), are left out too.
 # Another shot changes a patch, not a whole row.
-TONE_SHIFT = 20.0
-OVERLAID_ROW = 0.8
+TONE_SHIFT = 12.0
+OVERLAID_ROW = 0.6
+BAND_GAP = 2  # rows between two such rows belong to the band (its line of text)
+MAX_LEFT_OUT = 0.5  # bars and bands together leave out at most this share of the rows
+TONE_FIT = 0.7  # share of the blocks the tone curve is fitted on the second time
+MIN_GAIN = 0.25  # the tone curve's gain stays within [MIN_GAIN, 1 / MIN_GAIN]
 
 
 @dataclass(frozen=True)
@@ -104,7 +111,8 @@ def compare(a: AlignView, b: AlignView, transform: npt.NDArray[np.float64]) -> C
     covered = _blocks(inside, rows, cols).mean(axis=2) >= COVERED
     if covered.sum() < MIN_OVERLAP * rows * cols:
         return Comparison(0.0, 0)
-    overlaid = _overlaid_rows(x.mean(axis=2) - y.mean(axis=2), covered)
+    shift = _tone_residual(x.mean(axis=2), y.mean(axis=2), covered)
+    overlaid = _overlaid_rows(shift, covered)[:, None] | _overlaid_rows(shift.T, covered.T)[None, :]
     x -= x.mean(axis=2, keepdims=True)
     y -= y.mean(axis=2, keepdims=True)
     # Structure in both photos, or detail in one: a flat block against a smooth gradient is
@@ -117,12 +125,36 @@ def compare(a: AlignView, b: AlignView, transform: npt.NDArray[np.float64]) -> C
         return Comparison(0.0, 0)
     denominator = np.sqrt((x * x).sum(axis=2) * (y * y).sum(axis=2))
     correlation = (x * y).sum(axis=2) / np.maximum(denominator, 1e-9)
-    left_out = overlaid | _bar_rows(structured, correlation > BLOCK_AGREES)
-    judged = structured & ~left_out[:, None]
+    agrees = correlation > BLOCK_AGREES
+    # a turned copy's bands are columns
+    barred = _bar_rows(structured, agrees)[:, None] | _bar_rows(structured.T, agrees.T)[None, :]
+    judged = structured & ~(overlaid | barred)
     if judged.sum() < MIN_STRUCTURED:
         return Comparison(0.0, 0)
     moved = _interior_difference(judged & (correlation < BLOCK_DIFFERS), covered)
     return Comparison(float((correlation[judged] > BLOCK_AGREES).mean()), moved)
+
+
+def _tone_residual(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], covered: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.float64]:
+    """Block means of `x` less what `y`'s predict through one tone curve (gain and offset,
+    fitted on the covered blocks, then again on the TONE_FIT closest): what a brightness or
+    contrast change explains is not a band."""
+    if covered.sum() < MIN_STRUCTURED:
+        return x - y
+    xs, ys = x[covered], y[covered]
+    kept = np.ones(len(xs), dtype=bool)
+    gain, offset = 1.0, 0.0
+    for _ in range(2):
+        if ys[kept].std() < FLAT:
+            gain, offset = 1.0, float(np.median(xs[kept] - ys[kept]))
+        else:
+            gain, offset = (float(v) for v in np.polyfit(ys[kept], xs[kept], 1))
+            gain = min(max(gain, MIN_GAIN), 1.0 / MIN_GAIN)
+        residual = np.abs(xs - (gain * ys + offset))
+        kept = residual <= np.quantile(residual, TONE_FIT)
+    return x - (gain * y + offset)
 
 
 def _overlaid_rows(
@@ -130,16 +162,20 @@ def _overlaid_rows(
 ) -> npt.NDArray[np.bool_]:
     """The rows of a band laid over the photo, with the row on either side: runs of rows
     whose covered blocks, half a row at least, shift in tone one way."""
-    rows, cols = shift.shape
+    rows = shift.shape[0]
     if not covered.any():
         return np.zeros(rows, dtype=bool)
     offset = np.where(covered, shift - np.median(shift[covered]), np.nan)
     counts = covered.sum(axis=1)
     banded = np.zeros(rows, dtype=bool)
-    for row in np.flatnonzero(counts >= max(2, cols // 2)):
+    for row in np.flatnonzero(counts >= max(2, counts.max() // 2)):
         tone = float(np.nanmedian(offset[row]))
         along = np.sign(tone) * offset[row][covered[row]] > TONE_SHIFT / 2
         banded[row] = abs(tone) > TONE_SHIFT and along.mean() >= OVERLAID_ROW
+    marked = np.flatnonzero(banded)
+    for start, end in itertools.pairwise(marked.tolist()):
+        if end - start <= BAND_GAP + 1:
+            banded[start:end] = True
     runs = _short_runs(banded, MAX_BAR * rows)
     grown = runs.copy()
     grown[1:] |= runs[:-1]
@@ -148,7 +184,8 @@ def _overlaid_rows(
 
 
 def _short_runs(flags: npt.NDArray[np.bool_], limit: float) -> npt.NDArray[np.bool_]:
-    """`flags` less its runs longer than `limit`; nothing when what is left exceeds it."""
+    """`flags` less its runs longer than `limit`; nothing when what is left exceeds
+    MAX_LEFT_OUT of them (a caption and a watermark may both be there)."""
     result = np.zeros(len(flags), dtype=bool)
     start = None
     for row in range(len(flags) + 1):
@@ -158,7 +195,8 @@ def _short_runs(flags: npt.NDArray[np.bool_], limit: float) -> npt.NDArray[np.bo
         if start is not None and row - start <= limit:
             result[start:row] = True
         start = None
-    return result if result.sum() <= limit else np.zeros(len(flags), dtype=bool)
+    total = MAX_LEFT_OUT * len(flags)
+    return result if result.sum() <= total else np.zeros(len(flags), dtype=bool)
 
 
 def _bar_rows(
@@ -166,10 +204,10 @@ def _bar_rows(
 ) -> npt.NDArray[np.bool_]:
     """The rows an added bar covers: runs of rows (each at most MAX_BAR of them, all at most
     MAX_BAR together) whose structured blocks, half a row at least, nearly all disagree."""
-    rows, cols = structured.shape
+    rows = structured.shape[0]
     counts = structured.sum(axis=1)
     disagreeing = (structured & ~agrees).sum(axis=1)
-    barred = (counts >= max(2, cols // 2)) & (disagreeing >= BAR_ROW * counts)
+    barred = (counts >= max(2, counts.max() // 2)) & (disagreeing >= BAR_ROW * counts)
     return _short_runs(barred, MAX_BAR * rows)
 
 
