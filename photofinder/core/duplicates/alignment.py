@@ -48,7 +48,7 @@ MAX_BAR = 0.3
 TONE_SHIFT = 12.0
 OVERLAID_ROW = 0.6
 BAND_GAP = 2  # rows between two such rows belong to the band (its line of text)
-MAX_LEFT_OUT = 0.5  # bars and bands together leave out at most this share of the rows
+MAX_LEFT_OUT = 0.3  # bars and bands together leave out at most this share of the rows
 TONE_FIT = 0.7  # share of the blocks the tone curve is fitted on the second time
 MIN_GAIN = 0.25  # the tone curve's gain stays within [MIN_GAIN, 1 / MIN_GAIN]
 
@@ -168,7 +168,7 @@ def _overlaid_rows(
     offset = np.where(covered, shift - np.median(shift[covered]), np.nan)
     counts = covered.sum(axis=1)
     banded = np.zeros(rows, dtype=bool)
-    for row in np.flatnonzero(counts >= max(2, counts.max() // 2)):
+    for row in np.flatnonzero(counts >= max(2, covered.shape[1] // 2)):
         tone = float(np.nanmedian(offset[row]))
         along = np.sign(tone) * offset[row][covered[row]] > TONE_SHIFT / 2
         banded[row] = abs(tone) > TONE_SHIFT and along.mean() >= OVERLAID_ROW
@@ -207,7 +207,7 @@ def _bar_rows(
     rows = structured.shape[0]
     counts = structured.sum(axis=1)
     disagreeing = (structured & ~agrees).sum(axis=1)
-    barred = (counts >= max(2, counts.max() // 2)) & (disagreeing >= BAR_ROW * counts)
+    barred = (counts >= max(2, structured.shape[1] // 2)) & (disagreeing >= BAR_ROW * counts)
     return _short_runs(barred, MAX_BAR * rows)
 
 

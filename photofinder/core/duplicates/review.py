@@ -129,7 +129,7 @@ class _PairView:
 
 # The version of what geometric_confirmer decides: verdicts stored under another are checked
 # again (photofinder.core.duplicates.verdicts). Bump it whenever the checker's verdicts change.
-CHECKER_VERSION = "4"
+CHECKER_VERSION = "5"
 
 
 def geometric_confirmer(catalog: Catalog) -> Confirm:
