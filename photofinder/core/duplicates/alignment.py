@@ -185,7 +185,7 @@ def _overlaid_rows(
 
 def _short_runs(flags: npt.NDArray[np.bool_], limit: float) -> npt.NDArray[np.bool_]:
     """`flags` less its runs longer than `limit`; nothing when what is left exceeds
-    MAX_LEFT_OUT of them (a caption and a watermark may both be there)."""
+    MAX_LEFT_OUT of them."""
     result = np.zeros(len(flags), dtype=bool)
     start = None
     for row in range(len(flags) + 1):
