@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +9,7 @@ import pytest
 from PIL import Image
 
 from photofinder.core.embedders import hog
-from tests.support.blocked_imports import LIGHT_INSTALL_LACKS
+from tests.support.blocked_imports import run_without
 
 ROOT = Path(__file__).resolve().parents[1]
 CALTECH = ROOT.parent / "shared" / "data" / "caltech101-dev"
@@ -82,8 +80,6 @@ def test_hog_embeds_without_scikit_image_or_scipy(tmp_path: Path) -> None:
             f"e = load_embedder('hog', 'cpu', __import__('pathlib').Path({str(tmp_path)!r})); "
             "photo = Image.fromarray(np.arange(64 * 96, dtype=np.uint8).reshape(64, 96)); "
             "v = e.embed_prepared(np.stack([e.prepare(photo)])); print(v.shape)")
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.support.blocked_imports", ",".join(LIGHT_INSTALL_LACKS),
-         "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
+    result = run_without(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"(1, {hog.DIM})"

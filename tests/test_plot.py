@@ -3,8 +3,6 @@ alone (no matplotlib)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +16,7 @@ from photofinder.core.evaluation.compare import (
     plot_speed_accuracy,
     speed_accuracy_chart,
 )
-from tests.support.blocked_imports import LIGHT_INSTALL_LACKS
+from tests.support.blocked_imports import run_without
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -101,9 +99,7 @@ def test_the_cli_plot_is_drawn_without_matplotlib(tmp_path: Path) -> None:
     code = ("from pathlib import Path; from tests.test_plot import MEASURED; "
             "from photofinder.core.evaluation.compare import plot_speed_accuracy; "
             f"plot_speed_accuracy(MEASURED, Path({str(target)!r}))")
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.support.blocked_imports", ",".join(LIGHT_INSTALL_LACKS),
-         "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
+    result = run_without(code)
     assert result.returncode == 0, result.stderr
     with Image.open(target) as image:
         assert image.format == "PNG" and image.size == (plot.WIDTH, plot.HEIGHT)

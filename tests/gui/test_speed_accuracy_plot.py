@@ -3,8 +3,6 @@ anywhere on the way."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSize
@@ -15,7 +13,7 @@ from photofinder.core.evaluation import plot
 from photofinder.core.evaluation.compare import speed_accuracy_chart
 from photofinder.gui.speed_accuracy_plot import SpeedAccuracyPlot, render_chart
 from tests.gui.test_methods_gui import labelled_folder
-from tests.support.blocked_imports import LIGHT_INSTALL_LACKS
+from tests.support.blocked_imports import run_without
 from tests.test_plot import MEASURED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,8 +68,6 @@ def test_the_compare_dialog_measures_and_plots_without_matplotlib(tmp_path: Path
             "dialog = CompareMethodsDialog(); dialog.plot.set_chart(outcome.chart); "
             "dialog.plot.resize(600, 400); print([p.name for p in outcome.chart.points], "
             "dialog.plot.image().isNull()); dialog.shutdown()")
-    result = subprocess.run(
-        [sys.executable, "-m", "tests.support.blocked_imports", ",".join(LIGHT_INSTALL_LACKS),
-         "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
+    result = run_without(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['hog'] False"

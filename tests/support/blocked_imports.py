@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 
 # What the light install leaves out beside torch: the plot and HOG must work without these.
@@ -27,6 +29,15 @@ class ImportBlocker(importlib.abc.MetaPathFinder):
         if fullname.split(".")[0] in self.blocked:
             raise ModuleNotFoundError(f"No module named {fullname!r} (blocked)", name=fullname)
         return None
+
+
+def run_without(code: str, blocked: Sequence[str] = LIGHT_INSTALL_LACKS
+                ) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter at the repository root with `blocked` unimportable."""
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.run(
+        [sys.executable, "-m", "tests.support.blocked_imports", ",".join(blocked), "-c", code],
+        capture_output=True, text=True, cwd=root, check=False)
 
 
 def main(argv: list[str]) -> int:
