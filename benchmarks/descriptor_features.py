@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import io
 import random
-import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -30,7 +29,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 
 from benchmarks.heldout import DEFAULT_DATA, half_photos, pick, read_split
 from photofinder.core.evaluation.edits import EDIT_KINDS, EDITS, SAVE_QUALITY, edit_rng
-from photofinder.core.photos.imageio import decode_file
+from photofinder.core.photos.imageio import decode_bytes, decode_file
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -123,15 +122,7 @@ def jpeg_round_trip(image: Image.Image, quality: int = SAVE_QUALITY) -> Image.Im
     """The image as it comes back from a JPEG file."""
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, format="JPEG", quality=quality)
-    buffer.seek(0)
-    return decode_file_like(buffer.getvalue())
-
-
-def decode_file_like(data: bytes) -> Image.Image:
-    with tempfile.NamedTemporaryFile(suffix=".jpg") as handle:
-        handle.write(data)
-        handle.flush()
-        return decode_file(Path(handle.name)).image.convert("RGB")
+    return decode_bytes(buffer.getvalue(), "edited copy").image.convert("RGB")
 
 
 def training_view(image: Image.Image, rng: random.Random) -> Image.Image:

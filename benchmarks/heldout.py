@@ -240,7 +240,7 @@ def class_retrieval(lib: Library, names: Sequence[str], library_dir: Path) -> No
     """Print class mAP@100 and P@10 over the indexed real photos of the half: of the stored
     vectors alone, of the search a user gets (each photo's "Find similar"), and of the plain
     baseline (EfficientNet-Lite0 average-pooled, no projection) on the same photos."""
-    vectors, labels, ids = [], [], []
+    vectors, labels, ids, paths = [], [], [], []
     for name in names:
         record = lib.catalog.file_by_path(str((library_dir / name).resolve()))
         vector = lib.catalog.vector(record.id, lib.info.name, lib.info.version) if record else None
@@ -248,6 +248,7 @@ def class_retrieval(lib: Library, names: Sequence[str], library_dir: Path) -> No
             vectors.append(vector)
             labels.append(name.split("/")[0])
             ids.append(record.id)
+            paths.append(library_dir / name)
     mean_ap, p10 = map_and_precision_at(np.stack(vectors).astype(np.float32), labels)
     print(f"class retrieval over {len(labels)} photos: mAP@{MAP_DEPTH} {mean_ap:.3f}, "
           f"P@10 {p10:.3f} (stored vectors)")
@@ -256,8 +257,7 @@ def class_retrieval(lib: Library, names: Sequence[str], library_dir: Path) -> No
                 for i, label in zip(ids, labels, strict=True)]
     mean_ap, p10 = ranked_map(rankings, labels)
     print(f"class retrieval through search: mAP@{MAP_DEPTH} {mean_ap:.3f}, P@10 {p10:.3f}")
-    baseline = plain_pooled([library_dir / name for name in names if
-                             lib.catalog.file_by_path(str((library_dir / name).resolve()))])
+    baseline = plain_pooled(paths)
     mean_ap, p10 = map_and_precision_at(baseline, labels)
     print(f"class retrieval, plain average-pooled EfficientNet-Lite0: mAP@{MAP_DEPTH} "
           f"{mean_ap:.3f}, P@10 {p10:.3f}")
