@@ -106,25 +106,28 @@ def compare(a: AlignView, b: AlignView, transform: npt.NDArray[np.float64]) -> C
         np.ones_like(source), warp, (width, height), flags=cv2.INTER_NEAREST
     )
     rows, cols = height // BLOCK, width // BLOCK
-    x = _blocks(cv2.GaussianBlur(warped, BLUR_KERNEL, 0), rows, cols)
-    y = _blocks(cv2.GaussianBlur(b.grey.astype(np.float32), BLUR_KERNEL, 0), rows, cols)
     covered = _blocks(inside, rows, cols).mean(axis=2) >= COVERED
     if covered.sum() < MIN_OVERLAP * rows * cols:
         return Comparison(0.0, 0)
-    shift = _tone_residual(x.mean(axis=2), y.mean(axis=2), covered)
+    x = _blocks(cv2.GaussianBlur(warped, BLUR_KERNEL, 0), rows, cols)
+    y = _blocks(cv2.GaussianBlur(b.grey.astype(np.float32), BLUR_KERNEL, 0), rows, cols)
+    x_mean, y_mean = x.mean(axis=2), y.mean(axis=2)
+    shift = _tone_residual(x_mean, y_mean, covered)
     overlaid = _overlaid_rows(shift, covered)[:, None] | _overlaid_rows(shift.T, covered.T)[None, :]
-    x -= x.mean(axis=2, keepdims=True)
-    y -= y.mean(axis=2, keepdims=True)
+    x -= x_mean[..., None]
+    y -= y_mean[..., None]
+    x_energy, y_energy = np.einsum("ijk,ijk->ij", x, x), np.einsum("ijk,ijk->ij", y, y)
     # Structure in both photos, or detail in one: a flat block against a smooth gradient is
     # what clipping leaves of a sky (a brightened copy), not something else in the picture.
+    flat_energy = FLAT * FLAT * BLOCK * BLOCK
     structured = covered & (
-        ((x.std(axis=2) >= FLAT) & (y.std(axis=2) >= FLAT))
-        | (np.maximum(_detail(x), _detail(y)) >= PLAIN_DETAIL)
+        ((x_energy >= flat_energy) & (y_energy >= flat_energy))
+        | (np.maximum(_detail(x, x_energy), _detail(y, y_energy)) >= PLAIN_DETAIL)
     )
     if structured.sum() < MIN_STRUCTURED:
         return Comparison(0.0, 0)
-    denominator = np.sqrt((x * x).sum(axis=2) * (y * y).sum(axis=2))
-    correlation = (x * y).sum(axis=2) / np.maximum(denominator, 1e-9)
+    denominator = np.sqrt(x_energy * y_energy)
+    correlation = np.einsum("ijk,ijk->ij", x, y) / np.maximum(denominator, 1e-9)
     agrees = correlation > BLOCK_AGREES
     # a turned copy's bands are columns
     barred = _bar_rows(structured, agrees)[:, None] | _bar_rows(structured.T, agrees.T)[None, :]
@@ -147,10 +150,13 @@ def _tone_residual(
     kept = np.ones(len(xs), dtype=bool)
     gain, offset = 1.0, 0.0
     for _ in range(2):
-        if ys[kept].std() < FLAT:
-            gain, offset = 1.0, float(np.median(xs[kept] - ys[kept]))
-        else:
-            gain, offset = (float(v) for v in np.polyfit(ys[kept], xs[kept], 1))
+        kx, ky = xs[kept], ys[kept]
+        if ky.std() < FLAT:
+            gain, offset = 1.0, float(np.median(kx - ky))
+        else:  # the least-squares line, as np.polyfit(ky, kx, 1) fits it
+            centred = ky - ky.mean()
+            gain = float(centred @ (kx - kx.mean()) / (centred @ centred))
+            offset = float(kx.mean() - gain * ky.mean())
             gain = min(max(gain, MIN_GAIN), 1.0 / MIN_GAIN)
         residual = np.abs(xs - (gain * ys + offset))
         kept = residual <= np.quantile(residual, TONE_FIT)
@@ -168,10 +174,12 @@ def _overlaid_rows(
     offset = np.where(covered, shift - np.median(shift[covered]), np.nan)
     counts = covered.sum(axis=1)
     banded = np.zeros(rows, dtype=bool)
-    for row in np.flatnonzero(counts >= max(2, covered.shape[1] // 2)):
-        tone = float(np.nanmedian(offset[row]))
-        along = np.sign(tone) * offset[row][covered[row]] > TONE_SHIFT / 2
-        banded[row] = abs(tone) > TONE_SHIFT and along.mean() >= OVERLAID_ROW
+    judged = np.flatnonzero(counts >= max(2, covered.shape[1] // 2))
+    if len(judged):
+        tone = _row_medians(offset[judged])
+        along = (np.sign(tone)[:, None] * offset[judged] > TONE_SHIFT / 2) & covered[judged]
+        share = along.sum(axis=1) / counts[judged]
+        banded[judged] = (np.abs(tone) > TONE_SHIFT) & (share >= OVERLAID_ROW)
     marked = np.flatnonzero(banded)
     for start, end in itertools.pairwise(marked.tolist()):
         if end - start <= BAND_GAP + 1:
@@ -181,6 +189,15 @@ def _overlaid_rows(
     grown[1:] |= runs[:-1]
     grown[:-1] |= runs[1:]
     return grown
+
+
+def _row_medians(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """np.nanmedian(values, axis=1) for rows with a number in each, without its masked
+    arrays (ten times slower on rows this short)."""
+    ordered = np.sort(values, axis=1)  # NaN last
+    count = (~np.isnan(values)).sum(axis=1)
+    row = np.arange(len(values))
+    return (ordered[row, (count - 1) // 2] + ordered[row, count // 2]) / 2  # type: ignore[no-any-return]
 
 
 def _short_runs(flags: npt.NDArray[np.bool_], limit: float) -> npt.NDArray[np.bool_]:
@@ -215,13 +232,17 @@ _RAMP = np.arange(BLOCK, dtype=np.float64) - (BLOCK - 1) / 2
 _PLANE_AXES = (np.tile(_RAMP, BLOCK), np.repeat(_RAMP, BLOCK))  # x and y of a flattened block
 
 
-def _detail(blocks: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """Grey-level deviation of each (mean-free) block from the plane that fits it best: what
-    a gradient of light does not explain."""
-    residual = blocks.copy()
+def _detail(
+    blocks: npt.NDArray[np.float64], energy: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Grey-level deviation of each (mean-free) block, of sum of squares `energy`, from the
+    plane that fits it best: what a gradient of light does not explain. The plane's two
+    axes are orthogonal to each other and to a constant, so what is left is the energy less
+    the block's projections on them."""
+    left = energy.copy()
     for axis in _PLANE_AXES:
-        residual -= np.multiply.outer(blocks @ axis / (axis @ axis), axis)
-    return residual.std(axis=2)  # type: ignore[no-any-return]
+        left -= (blocks @ axis) ** 2 / (axis @ axis)
+    return np.sqrt(np.maximum(left, 0.0) / (BLOCK * BLOCK))
 
 
 def _interior_difference(
