@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 from pathlib import Path
 
@@ -10,6 +11,8 @@ GUI_NAME = "photofinder-gui"
 
 def main() -> int:
     """The GUI when started as photofinder-gui, else the command line."""
+    # The duplicate checks' worker processes start this program again: let them run as workers.
+    multiprocessing.freeze_support()
     if Path(sys.executable).stem == GUI_NAME:
         from photofinder.gui.app import main as gui_main
 

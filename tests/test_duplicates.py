@@ -17,12 +17,8 @@ from photofinder.core.duplicates.grouping import (
     star_groups,
 )
 from photofinder.core.duplicates.keepers import suggest_keeper
-from photofinder.core.duplicates.review import (
-    ReviewSettings,
-    keep_all,
-    mark_not_duplicates,
-    other_moments,
-)
+from photofinder.core.duplicates.pair_check import other_moments
+from photofinder.core.duplicates.review import ReviewSettings, keep_all, mark_not_duplicates
 from photofinder.core.library import Library
 from photofinder.core.progress import Cancelled, CancelToken
 from photofinder.core.storage.catalog import FileRecord
@@ -368,7 +364,8 @@ def test_the_check_gives_one_verdict_whichever_photo_comes_first(
 
 
 def test_a_small_copy_with_few_keypoints_is_confirmed(library: Library, tmp_path: Path) -> None:
-    from photofinder.core.duplicates.review import _view, geometric_confirmer
+    from photofinder.core.duplicates.pair_check import PhotoSource, photo_view
+    from photofinder.core.duplicates.review import geometric_confirmer
     from photofinder.core.matching.verify import MIN_INLIERS, verify_sets
 
     original = scene(1, (640, 480))  # smooth: few keypoints, fewer still on a small copy
@@ -377,7 +374,7 @@ def test_a_small_copy_with_few_keypoints_is_confirmed(library: Library, tmp_path
         "original.jpg": original, "tiny_crop.jpg": tiny_crop,
     })
     a, b = by_name["original.jpg"], by_name["tiny_crop.jpg"]
-    views = [_view(r, library.catalog.thumbnail(r.id)) for r in (a, b)]
+    views = [photo_view(PhotoSource.of(r, library.catalog.thumbnail(r.id))) for r in (a, b)]
     assert views[0] is not None and views[1] is not None
     assert verify_sets(views[0].keypoints(), views[1].keypoints()).inliers < MIN_INLIERS
     assert geometric_confirmer(library.catalog)([(a, b)]) == [True]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from photofinder.core.duplicates import review
-from photofinder.core.duplicates.grouping import Confirm, Strictness
+from photofinder.core.duplicates.grouping import Strictness
 from photofinder.core.duplicates.verdicts import remembered
 from photofinder.core.library import Library
 from photofinder.core.storage import catalog_verdicts, repair
@@ -227,17 +227,18 @@ def test_repair_drops_the_verdicts_like_the_other_caches(
 def counted_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """How many pairs the real geometric checker was asked about, per run."""
     asked: list[int] = []
-    real = review.geometric_confirmer
 
-    def counting(catalog: Catalog) -> Confirm:
-        confirm = real(catalog)
-        asked.append(0)
+    class Counting(review.GeometricConfirmer):
+        def __init__(self, catalog: Catalog) -> None:
+            super().__init__(catalog)
+            asked.append(0)
 
-        def check(pairs: Pairs) -> Sequence[bool | None]:
+        def __call__(self, pairs: Pairs) -> list[bool | None]:
             asked[-1] += len(pairs)
-            return confirm(pairs)
+            return super().__call__(pairs)
 
-        return check
+    def counting(catalog: Catalog) -> review.GeometricConfirmer:
+        return Counting(catalog)
 
     monkeypatch.setattr(review, "geometric_confirmer", counting)
     return asked

@@ -20,6 +20,7 @@ from photofinder.core.duplicates.candidates import (
     turned_pairs,
 )
 from photofinder.core.duplicates.keepers import DEFAULT_RULES, KeeperChoice, suggest_keeper
+from photofinder.core.duplicates.pair_order import local_order
 from photofinder.core.photos.imageio import RAW_SUFFIXES
 from photofinder.core.photos.presence import PresentFiles
 from photofinder.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
@@ -313,7 +314,7 @@ def consistent_groups(
     while pending:
         links = pending.pop()
         groups = _stars(links)
-        unchecked = sorted({
+        unchecked = local_order({
             ordered(member, other) for members, _ in groups if len(members) > MIN_VERDICTS
             for member in members for other in members[:GROUP_SAMPLE] if other != member
         } - verdicts.keys())
@@ -367,7 +368,7 @@ def _confirmed(
     if check is None:
         same.update({p: s for p, s in pairs.items() if s >= limits.accept and p not in turned})
         return same, {}
-    doubtful = [p for p in pairs if p not in same]
+    doubtful = local_order(p for p in pairs if p not in same)
     if not doubtful:
         return same, {}
     failed = []

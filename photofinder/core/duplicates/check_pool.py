@@ -1,0 +1,135 @@
+"""Pair checks on all cores: candidate pairs go to worker processes in tasks of a few hundred,
+each with the stored thumbnails of its photos; every worker keeps the features it computed
+(alignment views, keypoints) in a bounded cache for the tasks that follow, which share most
+of their photos (the pairs come sorted). Few pairs are checked in this process, where starting
+workers would cost more than it saves; if workers cannot be started, or one dies, the checks
+run here instead."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from threadpoolctl import threadpool_limits
+
+from photofinder.core.duplicates.pair_check import PairView, PhotoSource, photo_view, same_photo
+from photofinder.core.lru import LRUCache
+
+LOG = logging.getLogger(__name__)
+TASK_PAIRS = 256  # pairs sent to a worker at a time
+IN_PROCESS_BELOW = 512  # fewer pairs than this are checked here: a worker takes ~1 s to start
+VIEW_CACHE = 512  # photos whose features a process keeps (≤ ~350 KB each)
+
+Task = tuple[list[PhotoSource], list[tuple[str, str]]]
+CheckTask = Callable[[Task], list[bool | None]]
+
+Views = LRUCache[str, PairView | None]
+_worker_views: Views = LRUCache(VIEW_CACHE)  # a worker process's, for its lifetime
+
+
+def _start_worker() -> None:
+    """One thread per worker: the workers are the parallelism (two BLAS threads in each of
+    two workers made the checks slower than one process)."""
+    import cv2
+    from threadpoolctl import threadpool_limits
+
+    cv2.setNumThreads(1)
+    threadpool_limits(1)
+
+
+def check_task(task: Task) -> list[bool | None]:
+    """The verdicts of a task's pairs, in a worker process."""
+    return checked(task, _worker_views)
+
+
+def checked(task: Task, cache: Views) -> list[bool | None]:
+    """The verdicts of a task's pairs (by photo key), with features from `cache` or computed
+    and put there."""
+    photos, pairs = task
+    views = {}
+    for source in photos:
+        view = cache.get(source.key)
+        if view is None and source.key not in cache:
+            view = photo_view(source)
+            cache.put(source.key, view)
+        views[source.key] = view
+    return [same_photo(views[a], views[b]) for a, b in pairs]
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+class CheckPool:
+    """Checks tasks of pairs in worker processes, started on first need and kept until
+    `close`. Each call's tasks are split into one contiguous run per worker, the runs handed
+    out in turn forwards and backwards, so that the run where one call ends and the next
+    begins (consecutive pairs share photos) goes to the same worker."""
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        in_process_below: int = IN_PROCESS_BELOW,
+        task: CheckTask = check_task,
+        cache_size: int = VIEW_CACHE,
+    ) -> None:
+        self.workers = workers or default_workers()
+        self.in_process_below = in_process_below
+        self._task = task
+        self._pools: list[Executor] = []
+        self._calls = 0
+        self._broken = False
+        self.cached: Views = LRUCache(cache_size)  # features for the checks run in this process
+
+    def check(self, tasks: Sequence[Task]) -> list[bool | None]:
+        """The verdicts of every task's pairs, in order."""
+        pairs = sum(len(pairs) for _, pairs in tasks)
+        if self.workers > 1 and not self._broken and pairs >= self.in_process_below:
+            try:
+                return self._in_workers(tasks)
+            except (BrokenProcessPool, OSError) as error:  # a worker died, or none started
+                LOG.warning("checking duplicate pairs in one process: %s", error)
+                self._broken = True
+                self.close()
+        with threadpool_limits(1):  # BLAS threads cost more than they save on these sizes
+            return [same for task in tasks for same in checked(task, self.cached)]
+
+    def _in_workers(self, tasks: Sequence[Task]) -> list[bool | None]:
+        if not self._pools:
+            context = multiprocessing.get_context("spawn")
+            self._pools = [ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker)
+                           for _ in range(self.workers)]
+        share = -(-len(tasks) // self.workers)
+        order = self._pools if self._calls % 2 == 0 else self._pools[::-1]
+        self._calls += 1
+        futures = [order[number // share].submit(self._task, task)
+                   for number, task in enumerate(tasks)]
+        return [same for future in futures for same in future.result()]
+
+    def close(self) -> None:
+        for pool in self._pools:
+            pool.shutdown(cancel_futures=True)
+        self._pools = []
+
+    def __enter__(self) -> CheckPool:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+
+def tasks_of(
+    pairs: Sequence[tuple[PhotoSource, PhotoSource]], size: int = TASK_PAIRS
+) -> list[Task]:
+    """The pairs in tasks of `size`, each with the sources of its photos once."""
+    tasks = []
+    for start in range(0, len(pairs), size):
+        chunk = pairs[start : start + size]
+        photos = {source.key: source for pair in chunk for source in pair}
+        tasks.append((list(photos.values()), [(a.key, b.key) for a, b in chunk]))
+    return tasks
+
