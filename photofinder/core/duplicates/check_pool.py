@@ -21,8 +21,8 @@ from photofinder.core.lru import LRUCache
 
 LOG = logging.getLogger(__name__)
 TASK_PAIRS = 256  # pairs sent to a worker at a time
-IN_PROCESS_BELOW = 512  # fewer pairs than this are checked here: a worker takes ~1 s to start
-VIEW_CACHE = 512  # photos whose features a process keeps (≤ ~350 KB each)
+IN_PROCESS_BELOW = 512  # checks run here until workers are needed for this many (~1 s to start)
+VIEW_CACHE = 2048  # photos whose features a process keeps (~160 KB each, 350 KB at most)
 
 Task = tuple[list[PhotoSource], list[tuple[str, str]]]
 CheckTask = Callable[[Task], list[bool | None]]
@@ -88,7 +88,8 @@ class CheckPool:
     def check(self, tasks: Sequence[Task]) -> list[bool | None]:
         """The verdicts of every task's pairs, in order."""
         pairs = sum(len(pairs) for _, pairs in tasks)
-        if self.workers > 1 and not self._broken and pairs >= self.in_process_below:
+        started = bool(self._pools)  # once started, workers have the features at hand
+        if self.workers > 1 and not self._broken and (started or pairs >= self.in_process_below):
             try:
                 return self._in_workers(tasks)
             except (BrokenProcessPool, OSError) as error:  # a worker died, or none started

@@ -19,6 +19,7 @@ from photofinder.core.duplicates.candidates import (
     ordered,
     turned_pairs,
 )
+from photofinder.core.duplicates.implied import check_in_waves
 from photofinder.core.duplicates.keepers import DEFAULT_RULES, KeeperChoice, suggest_keeper
 from photofinder.core.duplicates.pair_order import local_order
 from photofinder.core.photos.imageio import RAW_SUFFIXES
@@ -205,11 +206,12 @@ def _near_groups(
 ) -> list[tuple[list[int], float]]:
     """Groups of the confirmed pairs: checked as a whole when every pair was checked, else
     star groups of the confirmed pairs with the similar-only ones added second."""
-    same, looser = _confirmed(pairs, limits, check, exact, turned)
+    same, looser, checked = _confirmed(pairs, limits, check, exact, turned)
     if check is None or not limits.checked:
         return star_groups(same, looser)
-    # Every pair was checked (or is an exact copy); the user's "not a duplicate" counts.
-    verdicts = {p: p in same for p in pairs} | dict.fromkeys(not_duplicates, False)
+    # The group checks use what was checked (a pair implied is checked if sampled) and the
+    # user's "not a duplicate".
+    verdicts = checked | dict.fromkeys(exact, True) | dict.fromkeys(not_duplicates, False)
     return consistent_groups(same, verdicts, partial(check, stage="checking groups"))
 
 
@@ -284,16 +286,20 @@ def _check_in_chunks(
     progress: ProgressCallback,
     cancel: CancelToken | None,
     stage: str = "checking pairs",
+    done: int = 0,
+    total: int | None = None,
 ) -> list[bool]:
-    """The check's verdicts, run chunk by chunk with progress and a chance to cancel."""
+    """The check's verdicts, run chunk by chunk with progress (`done` of `total` before this
+    call, when it is one of several) and a chance to cancel."""
     results: list[bool] = []
+    total = len(pairs) if total is None else total
     for start in range(0, len(pairs), CHECK_CHUNK):
         if cancel is not None:
             cancel.checkpoint()
-        progress(Progress(stage, start, len(pairs)))
+        progress(Progress(stage, done + start, total))
         chunk = pairs[start : start + CHECK_CHUNK]
         results += [same is True for same in confirm([(records[a], records[b]) for a, b in chunk])]
-    progress(Progress(stage, len(pairs), len(pairs)))
+    progress(Progress(stage, done + len(pairs), total))
     return results
 
 
@@ -356,27 +362,38 @@ def _uncontradicted(members: list[int], verdicts: dict[Pair, bool]) -> list[int]
 def _confirmed(
     pairs: dict[Pair, float],
     limits: Thresholds,
-    check: Callable[[list[Pair]], list[bool]] | None,
+    check: Callable[..., list[bool]] | None,
     exact: set[Pair],
     turned: set[Pair],
-) -> tuple[dict[Pair, float], dict[Pair, float]]:
-    """(same photo, similar only). With a check at hand: exact copies and the pairs passing
-    it are the same photo; a pair failing it still counts as similar at or above `accept`
-    unless the strictness is `checked`. Without one: the pairs at or above `accept` are the
-    same photo (turned copies, judged by layout alone, never are)."""
+) -> tuple[dict[Pair, float], dict[Pair, float], dict[Pair, bool]]:
+    """(same photo, similar only, the verdicts of the pairs checked). With a check at hand:
+    exact copies, the pairs passing it and the pairs inside a set of photos it confirmed as
+    one (photofinder.core.duplicates.implied) are the same photo; a pair failing it still
+    counts as similar at or above `accept` unless the strictness is `checked`. Without one:
+    the pairs at or above `accept` are the same photo (turned copies, judged by layout alone,
+    never are)."""
     same = {p: s for p, s in pairs.items() if p in exact}
     if check is None:
         same.update({p: s for p, s in pairs.items() if s >= limits.accept and p not in turned})
-        return same, {}
-    doubtful = local_order(p for p in pairs if p not in same)
+        return same, {}, {}
+    doubtful = {p: s for p, s in pairs.items() if p not in same}
     if not doubtful:
-        return same, {}
-    failed = []
-    for pair, ok in zip(doubtful, check(doubtful), strict=True):
-        if ok:
-            same[pair] = pairs[pair]
-        else:
-            failed.append(pair)
+        return same, {}, {}
+    done = 0
+
+    def checked_locally(wave: list[Pair]) -> list[bool]:
+        """The wave's verdicts, checked photo by photo (local_order), with progress out of
+        all the doubtful pairs (those implied are counted when the last wave is checked)."""
+        nonlocal done
+        order = local_order(wave)
+        said = dict(zip(order, check(order, done=done, total=len(doubtful)), strict=True))
+        done += len(wave)
+        return [said[p] for p in wave]
+
+    verdicts, implied = check_in_waves(doubtful, exact, checked_locally)
+    same.update({p: pairs[p] for p in doubtful if p in implied or verdicts.get(p)})
     if limits.checked:
-        return same, {}
-    return same, {p: pairs[p] for p in failed if pairs[p] >= limits.accept and p not in turned}
+        return same, {}, verdicts
+    failed = [p for p, ok in verdicts.items() if not ok]
+    looser = {p: pairs[p] for p in failed if pairs[p] >= limits.accept and p not in turned}
+    return same, looser, verdicts
