@@ -391,6 +391,7 @@ def _confirmed(
         return [said[p] for p in wave]
 
     verdicts, implied = check_in_waves(doubtful, exact, checked_locally)
+    check([], done=len(doubtful), total=len(doubtful))  # the implied pairs are done too
     same.update({p: pairs[p] for p in doubtful if p in implied or verdicts.get(p)})
     if limits.checked:
         return same, {}, verdicts
