@@ -315,3 +315,34 @@ def test_the_view_follows_a_new_session_at_once(
     wait_idle(qtbot, view)  # on screen: found again in the new session
     assert [len(g.records) for g in view.groups_model.groups()] == [3, 2, 2]
     wait_indexed(qtbot, window)
+
+
+@pytest.mark.slow
+def test_pairs_checked_in_worker_processes_from_the_gui(
+    review: tuple[MainWindow, DuplicatesView], qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import functools
+
+    from photofinder.core.duplicates import review as review_module
+    from photofinder.core.duplicates.check_pool import CheckPool
+
+    _, view = review
+    view.geometric = True
+    view.refresh()
+    wait_idle(qtbot, view)
+    here = [g.ids for g in view.groups_model.groups()]
+    started: list[CheckPool] = []
+
+    def in_workers() -> CheckPool:
+        started.append(CheckPool(workers=2, in_process_below=0))
+        return started[-1]
+
+    monkeypatch.setattr(review_module, "CheckPool", functools.partial(in_workers))
+    with view.session.library.catalog.transaction():  # forget the verdicts: check them again
+        view.session.library.catalog._conn.execute("DELETE FROM verdicts")
+    errors: list[str] = []
+    view.error.connect(errors.append)
+    view.refresh()
+    qtbot.waitUntil(lambda: view.loaded and not view.jobs.busy, timeout=60000)
+    assert started and started[-1].worker_calls > 0 and errors == []
+    assert [g.ids for g in view.groups_model.groups()] == here

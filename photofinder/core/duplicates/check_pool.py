@@ -111,6 +111,11 @@ class CheckPool:
                    for number, task in enumerate(tasks)]
         return [same for future in futures for same in future.result()]
 
+    @property
+    def worker_calls(self) -> int:
+        """How many calls the worker processes have checked."""
+        return self._calls
+
     def close(self) -> None:
         for pool in self._pools:
             pool.shutdown(cancel_futures=True)
