@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -18,6 +17,7 @@ from threadpoolctl import threadpool_limits
 
 from photofinder.core.duplicates.pair_check import PairView, PhotoSource, photo_view, same_photo
 from photofinder.core.lru import LRUCache
+from photofinder.core.matching.verify import default_workers
 
 LOG = logging.getLogger(__name__)
 TASK_PAIRS = 256  # pairs sent to a worker at a time
@@ -35,7 +35,6 @@ def _start_worker() -> None:
     """One thread per worker: the workers are the parallelism (two BLAS threads in each of
     two workers made the checks slower than one process)."""
     import cv2
-    from threadpoolctl import threadpool_limits
 
     cv2.setNumThreads(1)
     threadpool_limits(1)
@@ -58,10 +57,6 @@ def checked(task: Task, cache: Views) -> list[bool | None]:
             cache.put(source.key, view)
         views[source.key] = view
     return [same_photo(views[a], views[b]) for a, b in pairs]
-
-
-def default_workers() -> int:
-    return max(1, os.cpu_count() or 1)
 
 
 class CheckPool:

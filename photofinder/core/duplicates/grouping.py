@@ -204,8 +204,9 @@ def _near_groups(
     turned: set[Pair],
     not_duplicates: set[Pair],
 ) -> list[tuple[list[int], float]]:
-    """Groups of the confirmed pairs: checked as a whole when every pair was checked, else
-    star groups of the confirmed pairs with the similar-only ones added second."""
+    """Groups of the confirmed pairs: checked as a whole when the strictness checks every
+    pair (implied pairs included, through the group checks), else star groups of the
+    confirmed pairs with the similar-only ones added second."""
     same, looser, checked = _confirmed(pairs, limits, check, exact, turned)
     if check is None or not limits.checked:
         return star_groups(same, looser)

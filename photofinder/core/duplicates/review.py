@@ -67,11 +67,11 @@ class GeometricConfirmer:
         series = {number for number, (a, b) in enumerate(pairs) if other_moments(a, b)}
         open_pairs = [oriented(*pair) for number, pair in enumerate(pairs)
                       if number not in series]
-        thumbnails: dict[int, PhotoSource] = {}
+        source_of: dict[int, PhotoSource] = {}
         for record in (r for pair in open_pairs for r in pair):
-            if record.id not in thumbnails:
-                thumbnails[record.id] = PhotoSource.of(record, self._catalog.thumbnail(record.id))
-        sources = [(thumbnails[a.id], thumbnails[b.id]) for a, b in open_pairs]
+            if record.id not in source_of:
+                source_of[record.id] = PhotoSource.of(record, self._catalog.thumbnail(record.id))
+        sources = [(source_of[a.id], source_of[b.id]) for a, b in open_pairs]
         checked = iter(self._pool.check(tasks_of(sources)))
         return [False if number in series else next(checked) for number in range(len(pairs))]
 
