@@ -14,12 +14,14 @@ from photofinder.core.duplicates.grouping import (
     Strictness,
     consistent_groups,
     raw_jpeg_siblings,
+    sibling_name,
     star_groups,
 )
 from photofinder.core.duplicates.keepers import suggest_keeper
 from photofinder.core.duplicates.pair_check import other_moments
 from photofinder.core.duplicates.review import ReviewSettings, keep_all, mark_not_duplicates
 from photofinder.core.library import Library
+from photofinder.core.photos.imageio import RAW_SUFFIXES
 from photofinder.core.progress import Cancelled, CancelToken
 from photofinder.core.storage.catalog import FileRecord
 from tests.support.photos import make_library, scene
@@ -100,6 +102,17 @@ def test_raw_and_its_jpeg_are_one_photo() -> None:
     assert raw_jpeg_siblings(raw, jpeg)
     assert not raw_jpeg_siblings(raw, record(3, "/other/IMG_1.jpg"))
     assert not raw_jpeg_siblings(jpeg, record(4, "/p/IMG_1.png"))
+    assert not raw_jpeg_siblings(raw, record(5, "/p/IMG_1.NEF"))  # two RAW files
+
+
+@pytest.mark.parametrize("path", [
+    "/p/IMG_1.CR2", "/p/img_1.JPG", "/p/.hidden", "/p/trailing.", "/p/a.tar.gz", "/p/NOEXT",
+    "/p/dir.d/IMG_2.dng", "/p/IMG 3 (copy).Jpeg", "/p/ünïcode.ARW", "/p/..", "/IMG_4.cr3",
+])
+def test_sibling_names_read_paths_as_pathlib_does(path: str) -> None:
+    parsed = Path(path)
+    assert sibling_name(path) == (parsed.suffix.lower() in RAW_SUFFIXES, str(parsed.parent),
+                                  parsed.stem.lower())
 
 
 def test_keeper_rules_in_order_with_reasons() -> None:
