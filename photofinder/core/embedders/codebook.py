@@ -7,6 +7,7 @@ import io
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -46,9 +47,8 @@ def kmeans(samples: FloatArray, k: int, seed: int = 0, iterations: int = 20) -> 
     k = max(1, min(k, len(data)))
     cv2.setRNGSeed(seed)
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, iterations, 1e-4)
-    _, _, centres = cv2.kmeans(  # type: ignore[call-overload]
-        data, k, None, criteria, 1, cv2.KMEANS_PP_CENTERS
-    )
+    cluster: Any = cv2.kmeans  # its stubs differ between OpenCV releases
+    _, _, centres = cluster(data, k, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
     result: FloatArray = np.asarray(centres, np.float32)
     return result
 
