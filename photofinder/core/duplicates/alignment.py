@@ -94,26 +94,59 @@ def agreement(a: AlignView, b: AlignView, transform: npt.NDArray[np.float64]) ->
     return compare(a, b, transform).score
 
 
-def compare(a: AlignView, b: AlignView, transform: npt.NDArray[np.float64]) -> Comparison:
-    """`a` warped onto `b` by `transform` (from `a`'s original coordinates to `b`'s)."""
+@dataclass(frozen=True)
+class Overlap:
+    """Where photo `a` lands when warped onto photo `b`: the warp between their grids and the
+    blocks of `b` it covers."""
+
+    warp: npt.NDArray[np.float64]
+    covered: npt.NDArray[np.bool_]  # (rows, cols) of b's whole blocks
+
+    @property
+    def share(self) -> float:
+        """Share of `b`'s blocks covered."""
+        return float(self.covered.mean())
+
+
+def overlap(a: AlignView, b: AlignView, transform: npt.NDArray[np.float64]) -> Overlap:
+    """Where `a` lands on `b` under `transform` (from `a`'s original coordinates to `b`'s):
+    one warp of a mask, much cheaper than the comparison."""
     import cv2
 
     warp = b.from_original() @ transform @ np.linalg.inv(a.from_original())
     height, width = b.grey.shape
-    source = a.grey.astype(np.float32)
-    warped = cv2.warpPerspective(source, warp, (width, height), flags=cv2.INTER_LINEAR)
     inside = cv2.warpPerspective(
-        np.ones_like(source), warp, (width, height), flags=cv2.INTER_NEAREST
+        np.ones(a.grey.shape, np.uint8), warp, (width, height), flags=cv2.INTER_NEAREST
     )
     rows, cols = height // BLOCK, width // BLOCK
-    covered = _blocks(inside, rows, cols).mean(axis=2) >= COVERED
-    if covered.sum() < MIN_OVERLAP * rows * cols:
+    counts = inside[: rows * BLOCK, : cols * BLOCK].reshape(rows, BLOCK, cols, BLOCK).sum(
+        axis=(1, 3), dtype=np.int32
+    )
+    return Overlap(warp, counts >= COVERED * BLOCK * BLOCK)
+
+
+def compare(
+    a: AlignView, b: AlignView, transform: npt.NDArray[np.float64], where: Overlap | None = None
+) -> Comparison:
+    """`a` warped onto `b` by `transform` (from `a`'s original coordinates to `b`'s); `where`
+    is their `overlap`, when known."""
+    import cv2
+
+    where = where or overlap(a, b, transform)
+    height, width = b.grey.shape
+    warped = cv2.warpPerspective(
+        a.grey.astype(np.float32), where.warp, (width, height), flags=cv2.INTER_LINEAR
+    )
+    rows, cols = height // BLOCK, width // BLOCK
+    covered = where.covered
+    if where.share < MIN_OVERLAP:
         return Comparison(0.0, 0)
     x = _blocks(cv2.GaussianBlur(warped, BLUR_KERNEL, 0), rows, cols)
     y = _blocks(cv2.GaussianBlur(b.grey.astype(np.float32), BLUR_KERNEL, 0), rows, cols)
     x_mean, y_mean = x.mean(axis=2), y.mean(axis=2)
-    shift = _tone_residual(x_mean, y_mean, covered)
-    overlaid = _overlaid_rows(shift, covered)[:, None] | _overlaid_rows(shift.T, covered.T)[None, :]
+    offset = _tone_offset(_tone_residual(x_mean, y_mean, covered), covered)
+    overlaid = (_overlaid_rows(offset, covered)[:, None]
+                | _overlaid_rows(offset.T, covered.T)[None, :])
     x -= x_mean[..., None]
     y -= y_mean[..., None]
     x_energy, y_energy = np.einsum("ijk,ijk->ij", x, x), np.einsum("ijk,ijk->ij", y, y)
@@ -149,7 +182,9 @@ def _tone_residual(
     xs, ys = x[covered], y[covered]
     kept = np.ones(len(xs), dtype=bool)
     gain, offset = 1.0, 0.0
-    for _ in range(2):
+    for fit in range(2):
+        if fit:
+            kept = _within_quantile(np.abs(xs - (gain * ys + offset)), TONE_FIT)
         kx, ky = xs[kept], ys[kept]
         if ky.std() < FLAT:
             gain, offset = 1.0, float(np.median(kx - ky))
@@ -158,20 +193,41 @@ def _tone_residual(
             gain = float(centred @ (kx - kx.mean()) / (centred @ centred))
             offset = float(kx.mean() - gain * ky.mean())
             gain = min(max(gain, MIN_GAIN), 1.0 / MIN_GAIN)
-        residual = np.abs(xs - (gain * ys + offset))
-        kept = residual <= np.quantile(residual, TONE_FIT)
     return x - (gain * y + offset)
 
 
-def _overlaid_rows(
+def _within_quantile(values: npt.NDArray[np.float64], share: float) -> npt.NDArray[np.bool_]:
+    """values <= np.quantile(values, share), computed as it computes it (linear
+    interpolation between the two order statistics around it) without its overhead, which
+    outweighs the work on arrays this short."""
+    virtual = (len(values) - 1) * share
+    below = int(np.floor(virtual))
+    above = min(below + 1, len(values) - 1)
+    ordered = np.partition(values, (below, above))
+    low, high, weight = float(ordered[below]), float(ordered[above]), virtual - below
+    from_low = weight < 0.5  # numpy interpolates from the nearer end
+    level = low + (high - low) * weight if from_low else high - (high - low) * (1 - weight)
+    return values <= level
+
+
+def _tone_offset(
     shift: npt.NDArray[np.float64], covered: npt.NDArray[np.bool_]
+) -> npt.NDArray[np.float64]:
+    """Each covered block's tone shift from the median one (NaN where not covered)."""
+    if not covered.any():
+        return np.full(shift.shape, np.nan)
+    return np.where(covered, shift - np.median(shift[covered]), np.nan)
+
+
+def _overlaid_rows(
+    offset: npt.NDArray[np.float64], covered: npt.NDArray[np.bool_]
 ) -> npt.NDArray[np.bool_]:
     """The rows of a band laid over the photo, with the row on either side: runs of rows
-    whose covered blocks, half a row at least, shift in tone one way."""
-    rows = shift.shape[0]
+    whose covered blocks (tone `offset` from the median), half a row at least, shift in tone
+    one way."""
+    rows = offset.shape[0]
     if not covered.any():
         return np.zeros(rows, dtype=bool)
-    offset = np.where(covered, shift - np.median(shift[covered]), np.nan)
     counts = covered.sum(axis=1)
     banded = np.zeros(rows, dtype=bool)
     judged = np.flatnonzero(counts >= max(2, covered.shape[1] // 2))

@@ -18,7 +18,13 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from photofinder.core.duplicates.alignment import MAX_INTERIOR, MIN_AGREEMENT, AlignView, compare
+from photofinder.core.duplicates.alignment import (
+    MAX_INTERIOR,
+    MIN_AGREEMENT,
+    AlignView,
+    compare,
+    overlap,
+)
 from photofinder.core.errors import PhotoReadError
 from photofinder.core.photos.imageio import decode_file
 from photofinder.core.storage.catalog import FileRecord
@@ -35,6 +41,12 @@ FEW_INLIERS = 6  # a transform from fewer keypoint matches than verify's is stil
 CLOSER_SIDE = 512
 CLOSER_MIN_SIDE = 384  # a photo smaller than this has no more to show
 ZONE_STEP = timedelta(minutes=15)  # time-zone offsets are whole multiples of this
+# One photo of a copy pair lies within the other: warped onto it, the other covers this share
+# of its blocks at least. Two crops of one picture at different places (collages, pans) each
+# show what the other lacks: they are other pictures that share a part. Measured on the tuning
+# half: every original-copy pair the check passes covers 0.906 or more; at 10,000 real-content
+# photos 97 % of the shared-crop pairs it passed, and every unrelated one, covered less.
+CONTAINED = 0.8
 
 if TYPE_CHECKING:
     from photofinder.core.matching.keypoints import KeypointSet
@@ -162,13 +174,17 @@ def same_photo(a: PairView | None, b: PairView | None) -> bool | None:
 def _lines_up(
     a: PairView, b: PairView, transform: npt.NDArray[np.float64], threshold: float
 ) -> bool:
-    """Each photo agrees with the other warped onto it (a moved subject shows on either grid);
-    if a few blocks inside differ, the photos are compared closer for a moved subject."""
-    there = compare(a.align, b.align, transform)
+    """Each photo agrees with the other warped onto it (a moved subject shows on either grid),
+    and one lies within the other; if a few blocks inside differ, the photos are compared
+    closer for a moved subject."""
+    back = np.linalg.inv(transform).astype(np.float64)
+    there_where, here_where = overlap(a.align, b.align, transform), overlap(b.align, a.align, back)
+    if max(there_where.share, here_where.share) < CONTAINED:
+        return False
+    there = compare(a.align, b.align, transform, there_where)
     if there.score < threshold:
         return False
-    back = np.linalg.inv(transform).astype(np.float64)
-    here = compare(b.align, a.align, back)
+    here = compare(b.align, a.align, back, here_where)
     if here.score < threshold:
         return False
     if there.moved == here.moved == 0:

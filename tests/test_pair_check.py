@@ -1,0 +1,46 @@
+"""The pair check: a copy lies within its original (or holds it whole); two pictures that only
+share a part are not one photo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from photofinder.core.duplicates.pair_check import PairView, PhotoSource, photo_view, same_photo
+from tests.support.textured import textured
+
+
+def view_of(image: Image.Image, path: Path) -> PairView | None:
+    image.save(path, quality=92)
+    return photo_view(PhotoSource(path.name, str(path), image.size, None))
+
+
+def test_two_views_of_one_scene_panned_apart_are_other_pictures(tmp_path: Path) -> None:
+    scene = textured(3, (1200, 600))
+    left = scene.crop((0, 0, 800, 600))
+    right = scene.crop((240, 0, 1040, 600))  # each shows 30 % the other lacks
+    assert same_photo(view_of(left, tmp_path / "left.jpg"),
+                      view_of(right, tmp_path / "right.jpg")) is False
+
+
+def test_a_crop_lies_within_its_original(tmp_path: Path) -> None:
+    original = textured(6, (800, 600))
+    crop = original.crop((150, 100, 650, 475))
+    assert same_photo(view_of(original, tmp_path / "original.jpg"),
+                      view_of(crop, tmp_path / "crop.jpg")) is True
+
+
+def test_a_collage_holding_a_photo_whole_is_matched_with_it(tmp_path: Path) -> None:
+    photo = textured(7, (400, 300))
+    collage = Image.new("RGB", (800, 600), "white")
+    collage.paste(textured(8, (400, 300)), (0, 0))
+    collage.paste(photo, (400, 300))
+    assert same_photo(view_of(photo, tmp_path / "photo.jpg"),
+                      view_of(collage, tmp_path / "collage.jpg")) is True
+
+
+def test_a_resized_copy_is_the_same_photo(tmp_path: Path) -> None:
+    original = textured(9, (800, 600))
+    assert same_photo(view_of(original, tmp_path / "original.jpg"),
+                      view_of(original.resize((400, 300)), tmp_path / "small.jpg")) is True
