@@ -112,6 +112,25 @@ def test_rerank_puts_the_cropped_copy_first(tmp_path: Path) -> None:
     assert rerank(query_features(query), [], top=5) == []
 
 
+def test_hits_under_the_floor_are_not_checked(tmp_path: Path) -> None:
+    query = write_textured(tmp_path / "query.jpg", 13)
+    copy = save(Image.open(query).crop((100, 80, 700, 520)), tmp_path / "copy.jpg")
+    others = [write_textured(tmp_path / f"other_{i}.jpg", 40 + i) for i in range(3)]
+    hits = [SearchHit(1, str(others[0]), 0.8), SearchHit(2, str(copy), 0.7),
+            SearchHit(3, str(others[1]), 0.35), SearchHit(4, str(others[2]), 0.3)]
+    asked: list[str] = []
+
+    def features(hit: SearchHit) -> keypoints.KeypointSet:
+        asked.append(hit.path)
+        return keypoints.detect_file(hit.path)
+
+    ranked = rerank(query, hits, features=features, floor=0.4)
+    assert sorted(asked) == sorted([str(others[0]), str(copy)])
+    assert [h.file_id for h in ranked] == [2, 1, 3, 4]
+    assert ranked[0].verified and ranked[1].inliers is not None
+    assert ranked[2].inliers is None and ranked[3].inliers is None
+
+
 def test_unreadable_hit_counts_as_unverified(tmp_path: Path) -> None:
     query = write_textured(tmp_path / "query.jpg", 12)
     hits = [SearchHit(1, str(tmp_path / "gone.jpg"), 0.9)]

@@ -427,14 +427,16 @@ class Library:
         for number, (photo, _) in enumerate(queries):
             lists = hit_lists[number * per_variant : (number + 1) * per_variant]
             candidates = checks.merge_candidates(lists, depth)
-            head = candidates[: checks.RERANK_TOP]
+            head = checks.hits_to_check(candidates, floor=self.info.copy_floor)
             if isinstance(photo, DecodedPhoto):
                 size = (photo.width, photo.height)
                 query = checks.query_features(photo.image, original_size=size)
             else:
                 query = checks.query_features(photo)
             features = checks.catalog_features(self.catalog, head, query.plain.kind)
-            results.append(list(checks.rerank(query, candidates, features=features)[:k]))
+            ranked = checks.rerank(query, candidates, features=features,
+                                   floor=self.info.copy_floor)
+            results.append(list(ranked[:k]))
         return results
 
     def _stored_vector(self, record: FileRecord | None) -> np.ndarray | None:

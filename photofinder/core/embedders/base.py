@@ -22,6 +22,9 @@ class MethodInfo:
     description: str
     available: bool = True
     reason: str = ""
+    # The similarity under which a photo is not a copy of a query, for this method's vectors:
+    # precise search checks only candidates at or above it. None: check every candidate.
+    copy_floor: float | None = None
 
 
 class Embedder(Protocol):

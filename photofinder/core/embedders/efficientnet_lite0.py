@@ -29,6 +29,9 @@ INFO = MethodInfo(
         "EfficientNet-Lite0, ImageNet weights bundled (offline); GeM-pooled features "
         "projected by PCA to 256-d. The default: fast on a CPU."
     ),
+    # Chosen on the tuning half (python -m benchmarks.verify_floor): precise rank-1 0.998
+    # against 1.000 checking every candidate, with 0.59 of the candidates checked.
+    copy_floor=0.4,
 )
 
 

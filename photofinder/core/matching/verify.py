@@ -268,6 +268,14 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+def hits_to_check(
+    hits: Sequence[SearchHit], top: int = RERANK_TOP, floor: float | None = None
+) -> list[SearchHit]:
+    """The hits worth checking with keypoints: of the first `top`, those scoring `floor` or
+    more (a method's `copy_floor`: photos less similar are not copies of the query)."""
+    return [hit for hit in hits[:top] if floor is None or hit.score >= floor]
+
+
 def rerank(
     query: ImageSource | KeypointSet | QueryFeatures,
     hits: Sequence[SearchHit],
@@ -275,15 +283,17 @@ def rerank(
     features: Callable[[SearchHit], KeypointSet] | None = None,
     kind: str = DEFAULT_KEYPOINT_TYPE,
     workers: int | None = None,
+    floor: float | None = None,
 ) -> list[VerifiedHit]:
-    """Verify the first `top` hits against the query and re-order: verified near-duplicates
-    first (most inliers first), then the rest in their original order. `features(hit)` gives
-    a hit's keypoints (default: detected from `hit.path`, cached); a hit whose photo cannot
-    be read counts as unverified (0 inliers)."""
+    """Verify the `hits_to_check` (the first `top` hits scoring `floor` or more) against the
+    query and re-order: verified near-duplicates first (most inliers first), then the rest
+    in their original order (those not checked with inliers None). `features(hit)` gives a
+    hit's keypoints (default: detected from `hit.path`, cached); a hit whose photo cannot be
+    read counts as unverified (0 inliers)."""
     prepared = query_features(query, kind)
     kind = prepared.plain.kind
     get = features or (lambda hit: detect_file(hit.path, kind))
-    head = list(hits[:top])
+    head = hits_to_check(hits, top, floor)
 
     def inliers(hit: SearchHit) -> int:
         try:
@@ -297,16 +307,12 @@ def rerank(
             counts = list(pool.map(inliers, head))
     else:
         counts = [inliers(hit) for hit in head]
-    checked = [
-        VerifiedHit(hit.file_id, hit.path, hit.score, count)
-        for hit, count in zip(head, counts, strict=True)
-    ]
+    inliers_of = {id(hit): count for hit, count in zip(head, counts, strict=True)}
+    ranked = [VerifiedHit(h.file_id, h.path, h.score, inliers_of.get(id(h))) for h in hits]
     verified = sorted(
-        (h for h in checked if h.verified), key=lambda h: -(h.inliers or 0)
+        (h for h in ranked if h.verified), key=lambda h: -(h.inliers or 0)
     )  # stable: ties keep search order
-    rest = [h for h in checked if not h.verified]
-    tail = [VerifiedHit(h.file_id, h.path, h.score, None) for h in hits[top:]]
-    return [*verified, *rest, *tail]
+    return [*verified, *(h for h in ranked if not h.verified)]
 
 
 # --- precise search: query expansion and catalogue features ----------------------------------
