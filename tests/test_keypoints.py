@@ -50,6 +50,34 @@ def test_orb_keypoints_and_mirrored_points_map_back(tmp_path: Path) -> None:
     assert np.median(distance.min(axis=1)) < 2.0
 
 
+@pytest.mark.parametrize("size", [(320, 240), (301, 187)])
+def test_mirrored_sift_keypoints_are_those_of_the_mirror_image(size: tuple[int, int]) -> None:
+    image = textured(3, size)
+    derived = keypoints.mirror_of(keypoints.detect_image(image))
+    # what detection on the mirror image itself gives (keypoints in its own coordinates)
+    mirror = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    detected = keypoints.detect_image(mirror, "SIFT")
+    near = np.linalg.norm(detected.xy[:, None] - derived.xy[None], axis=2)
+    turn = np.abs((detected.angles[:, None] - derived.angles[None] + 180) % 360 - 180)
+    cost = near + 100 * (turn > 1)
+    partner = cost.argmin(axis=1)
+    same = cost[np.arange(detected.count), partner] < 0.1
+    assert same.mean() > 0.7  # most keypoints are found at the same place and angle ...
+    gaps = np.linalg.norm(detected.descriptors[same].astype(float)
+                          - derived.descriptors[partner[same]].astype(float), axis=1)
+    assert np.median(gaps) < 20  # ... with the same descriptor (norms are ≈ 512)
+    assert np.allclose(derived.points(), keypoints.detect_image(image).points()
+                       + [[derived.scale[0] * 0.5, 0]], atol=1e-3)
+
+
+def test_only_plain_sift_keypoints_are_mirrored() -> None:
+    orb = keypoints.detect_image(textured(2), "ORB")
+    with pytest.raises(ValueError, match="SIFT"):
+        keypoints.mirror_of(orb)
+    with pytest.raises(ValueError, match="SIFT"):
+        keypoints.mirror_of(keypoints.detect_image(textured(2), mirrored=True))
+
+
 def test_keypoint_types_list_surf_as_unavailable() -> None:
     by_name = {t.name: t for t in keypoints.KEYPOINT_TYPES}
     assert by_name["SIFT"].available and by_name["ORB"].available

