@@ -234,7 +234,8 @@ def mirror_of(plain: KeypointSet) -> KeypointSet:
     gives are found exactly so (median descriptor distance 0 of a norm of 512); the rest differ
     only in which of two near-equal orientations won."""
     if plain.kind != "SIFT" or plain.mirrored:
-        raise ValueError(f"only unmirrored SIFT keypoints can be mirrored, not {plain.kind}")
+        what = "mirrored SIFT" if plain.mirrored else plain.kind
+        raise ValueError(f"only unmirrored SIFT keypoints can be mirrored, not {what} ones")
     xy = plain.xy.copy()
     xy[:, 0] = np.float32(plain.working_size[0] - 0.5) - xy[:, 0]
     angles = np.where(plain.angles < 0, plain.angles, (180.0 - plain.angles) % 360.0)
@@ -251,6 +252,14 @@ def mirror_of(plain: KeypointSet) -> KeypointSet:
         mirrored=True,
     )
 
+
+
+def mirror_keypoints(plain: KeypointSet, image: Image.Image) -> KeypointSet:
+    """The keypoints of `image`'s mirror image, `plain` being `image`'s own: derived from
+    `plain` for SIFT (mirror_of), detected on the mirror image for the other kinds."""
+    if plain.kind == "SIFT":
+        return mirror_of(plain)
+    return detect_image(image, plain.kind, plain.original_size, mirrored=True)
 
 # --- caches ----------------------------------------------------------------------------------
 def _keypoint_bytes(keypoints: KeypointSet) -> int:

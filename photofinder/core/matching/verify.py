@@ -28,7 +28,7 @@ from photofinder.core.matching.keypoints import (
     detect_image,
     detect_thumbnail,
     load_working,
-    mirror_of,
+    mirror_keypoints,
 )
 from photofinder.core.search.knn import SearchHit
 from photofinder.core.storage.catalog import Catalog
@@ -125,11 +125,7 @@ def query_features(
         plain = detect_file(source, kind)
         return QueryFeatures(plain, detect_file(source, plain.kind, mirrored=True))
     plain = detect_image(image, kind, original)
-    if not mirrors:
-        return QueryFeatures(plain, None)
-    if plain.kind == "SIFT":
-        return QueryFeatures(plain, mirror_of(plain))
-    return QueryFeatures(plain, detect_image(image, plain.kind, original, mirrored=True))
+    return QueryFeatures(plain, mirror_keypoints(plain, image) if mirrors else None)
 
 
 # --- matching and geometry -------------------------------------------------------------------
