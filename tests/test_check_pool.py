@@ -4,28 +4,17 @@ a photo's pairs together."""
 
 from __future__ import annotations
 
-import io
 import itertools
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from photofinder.core.duplicates.check_pool import CheckPool, tasks_of
 from photofinder.core.duplicates.pair_check import PhotoSource
 from photofinder.core.duplicates.pair_order import local_order
 from tests.support.dying_task import die
+from tests.support.pair_sources import saved_source
 from tests.support.textured import textured
-
-
-def source(name: str, image: Image.Image, folder: Path) -> PhotoSource:
-    """A photo as the checks read it: a 256-px JPEG thumbnail and the full-size file."""
-    image.save(folder / name, quality=92)
-    thumbnail = image.copy()
-    thumbnail.thumbnail((256, 256))
-    buffer = io.BytesIO()
-    thumbnail.save(buffer, "JPEG", quality=90)
-    return PhotoSource(name, str(folder / name), image.size, buffer.getvalue())
 
 
 @pytest.fixture
@@ -34,11 +23,11 @@ def pairs(tmp_path: Path) -> tuple[list[tuple[PhotoSource, PhotoSource]], list[b
     pictures = [textured(seed, (640, 480)) for seed in (4, 7)]
     photos = []
     for number, picture in enumerate(pictures):
-        photos.append(source(f"p{number}.jpg", picture, tmp_path))
-        photos.append(source(f"p{number}_small.jpg", picture.resize((400, 300)), tmp_path))
+        photos.append(saved_source(f"p{number}.jpg", picture, tmp_path))
+        photos.append(saved_source(f"p{number}_small.jpg", picture.resize((400, 300)), tmp_path))
     moved = pictures[0].copy()
     moved.paste(pictures[0].crop((260, 180, 380, 300)).rotate(90), (300, 200))
-    photos.append(source("p0_moved.jpg", moved, tmp_path))
+    photos.append(saved_source("p0_moved.jpg", moved, tmp_path))
     same = {("p0.jpg", "p0_small.jpg"), ("p1.jpg", "p1_small.jpg")}
     checked = list(itertools.combinations(photos, 2))
     return checked, [(a.key, b.key) in same for a, b in checked]

@@ -3,35 +3,23 @@ the checker as it found it."""
 
 from __future__ import annotations
 
-import io
 from collections import defaultdict
 from pathlib import Path
-
-from PIL import Image
 
 from benchmarks.check_profile import Stages, stage_timers
 from photofinder.core.duplicates import check_pool, pair_check
 from photofinder.core.duplicates.check_pool import checked, tasks_of
-from photofinder.core.duplicates.pair_check import PhotoSource
 from photofinder.core.lru import LRUCache
 from photofinder.core.matching import keypoints, verify
+from tests.support.pair_sources import saved_source
 from tests.support.textured import textured
-
-
-def thumbnail_source(name: str, image: Image.Image, folder: Path) -> PhotoSource:
-    image.save(folder / name, quality=92)
-    small = image.copy()
-    small.thumbnail((256, 256))
-    buffer = io.BytesIO()
-    small.save(buffer, "JPEG", quality=90)
-    return PhotoSource(name, str(folder / name), image.size, buffer.getvalue())
 
 
 def test_stages_of_a_keypoint_check_are_timed_and_the_checker_restored(tmp_path: Path) -> None:
     picture = textured(3, (640, 480))
     crop = picture.crop((80, 60, 560, 420))  # another shape: only keypoints can line it up
-    pair = (thumbnail_source("a.jpg", picture, tmp_path),
-            thumbnail_source("b.jpg", crop, tmp_path))
+    pair = (saved_source("a.jpg", picture, tmp_path),
+            saved_source("b.jpg", crop, tmp_path))
     def current() -> tuple[object, ...]:
         return (vars(check_pool)["photo_view"], keypoints.detect_image, verify.verify_sets,
                 vars(pair_check)["_lines_up"])
