@@ -9,12 +9,18 @@ from pathlib import Path
 
 import pytest
 
-from photofinder.core.duplicates.check_pool import CheckPool, tasks_of
+from photofinder.core.duplicates.check_pool import (
+    FEATURES_KEPT,
+    CheckPool,
+    kept_per_worker,
+    tasks_of,
+)
 from photofinder.core.duplicates.pair_check import PhotoSource
 from photofinder.core.duplicates.pair_order import local_order
 from tests.support.dying_task import die
 from tests.support.pair_sources import saved_source
 from tests.support.textured import textured
+from tests.support.views_kept_task import views_kept
 
 
 @pytest.fixture
@@ -55,6 +61,18 @@ def test_a_worker_that_dies_leaves_the_checks_to_this_process(
         assert pool.check(tasks_of(checked, size=3)) == expected
         assert pool.check(tasks_of(checked, size=3)) == expected  # no worker started again
     assert "checking duplicate pairs in one process" in caplog.text
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_share_one_bound_on_kept_features(
+    pairs: tuple[list[tuple[PhotoSource, PhotoSource]], list[bool]], workers: int
+) -> None:
+    checked, _ = pairs
+    with CheckPool(workers=workers, in_process_below=0, task=views_kept) as pool:
+        answers = pool.check(tasks_of(checked[:1]))  # one task: one worker answers
+        assert pool.worker_calls == 1  # from a worker, not this process
+    assert len(answers) == kept_per_worker(workers) == FEATURES_KEPT // workers
 
 
 def test_features_kept_in_this_process_are_bounded(

@@ -22,10 +22,13 @@ from photofinder.core.matching.verify import default_workers
 LOG = logging.getLogger(__name__)
 TASK_PAIRS = 256  # pairs sent to a worker at a time
 IN_PROCESS_BELOW = 512  # checks run here until workers are needed for this many (~1 s to start)
-# Photos whose features a process keeps: ~105 KB each with keypoints (p95 157 KB, measured at
-# 10,000 real-content photos), so ~430 MB a worker. Replaying the checks of that library's
-# first run (5,664 photos): 11,795 views made with 2,048 kept, 8,825 with 4,096, 8,562 with all.
-VIEW_CACHE = 4096
+# Photos whose features the checking processes keep, all together (each worker its share, so
+# memory does not grow with the number of cores): ~105 KB each with keypoints (p95 157 KB,
+# measured at 10,000 real-content photos), ~860 MB in all. Replaying the checks of that
+# library's first run (5,664 photos) on two workers: 11,795 views made with 2,048 kept a worker,
+# 8,825 with 4,096, 8,562 with all.
+FEATURES_KEPT = 8192
+VIEW_CACHE = FEATURES_KEPT // 2  # kept by this process when it checks pairs itself
 
 Task = tuple[list[PhotoSource], list[tuple[str, str]]]
 CheckTask = Callable[[Task], list[bool | None]]
@@ -34,11 +37,18 @@ Views = LRUCache[str, PairView | None]
 _worker_views: Views = LRUCache(VIEW_CACHE)  # a worker process's, for its lifetime
 
 
-def _start_worker() -> None:
+def kept_per_worker(workers: int) -> int:
+    """How many photos' features each of `workers` worker processes keeps."""
+    return max(1, FEATURES_KEPT // max(1, workers))
+
+
+def _start_worker(views_kept: int) -> None:
     """One thread per worker: the workers are the parallelism (two BLAS threads in each of
-    two workers made the checks slower than one process)."""
+    two workers made the checks slower than one process). The worker keeps `views_kept`
+    photos' features."""
     import cv2
 
+    _worker_views.capacity = views_kept
     cv2.setNumThreads(1)
     threadpool_limits(1)
 
@@ -100,7 +110,9 @@ class CheckPool:
     def _in_workers(self, tasks: Sequence[Task]) -> list[bool | None]:
         if not self._pools:
             context = multiprocessing.get_context("spawn")
-            self._pools = [ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker)
+            kept = (kept_per_worker(self.workers),)
+            self._pools = [ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker,
+                                               initargs=kept)
                            for _ in range(self.workers)]
         share = -(-len(tasks) // self.workers)
         order = self._pools if self._calls % 2 == 0 else self._pools[::-1]
