@@ -157,8 +157,8 @@ def _nearest_two_l2(
     rows = np.arange(len(partial))
     nearest = partial.argmin(axis=1)
     first = partial[rows, nearest]
-    partial[rows, nearest] = np.inf  # the second nearest is the nearest of the rest (a quarter
-    second = partial.min(axis=1)  # of np.partition's time, the same values)
+    partial[rows, nearest] = np.inf  # the second nearest is the nearest of the rest: the
+    second = partial.min(axis=1)  # values np.partition gives, in less time
     a_sq = (fa * fa).sum(axis=1)
     d1 = np.maximum(first + a_sq, 0.0).astype(np.float32)
     d2 = np.maximum(second + a_sq, 0.0).astype(np.float32)
