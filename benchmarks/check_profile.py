@@ -1,8 +1,9 @@
 """Where a first duplicate run's time goes: the near-strictness candidate pairs of a kept
 library (for example `python -m benchmarks.scale --photos 10000 --keep DIR --data-dir D`)
 checked in this one process, in the order the search checks them, with each stage of the
-check timed: reading the thumbnails into views, SIFT detection, keypoint matching with the
-transform fit, the block comparison, and reading files for a closer look.
+check timed: reading the thumbnails into views, reading the stored keypoints (SIFT detection
+for photos without), keypoint matching with the transform fit, the block comparison, and
+reading files for a closer look.
 
     python -m benchmarks.check_profile --data-dir D [--pairs 1500] [--whole-run]
 
@@ -33,7 +34,7 @@ from photofinder.core.duplicates.pair_order import local_order
 from photofinder.core.duplicates.review import GeometricConfirmer
 from photofinder.core.library import Library
 from photofinder.core.lru import LRUCache
-from photofinder.core.matching import keypoints, verify
+from photofinder.core.matching import keypoints, stored_keypoints, verify
 
 Stages = dict[str, list[float]]
 
@@ -56,7 +57,8 @@ def stage_timers(stages: Stages) -> Iterator[None]:
     """The check's stages timed while inside (module attributes swapped, then restored)."""
     swaps = [
         (check_pool, "photo_view", "views (thumbnail decode, grey at check side)"),
-        (keypoints, "detect_image", "SIFT detection"),
+        (stored_keypoints, "thumbnail_keypoints", "SIFT detection"),
+        (stored_keypoints, "decode", "stored keypoints read"),
         (keypoints, "mirror_of", "mirror keypoints (derived)"),
         (verify, "verify_sets", "matching + transform fit"),
         (pair_check, "_lines_up", "block comparison (incl. closer look)"),
@@ -121,7 +123,9 @@ def profile(data_dir: Path, wanted: int) -> None:
         records = catalog.files_by_ids(sorted({i for pair in order for i in pair}))
         pairs = [pair_check.oriented(records[a], records[b]) for a, b in order
                  if a in records and b in records]
-        sources = {r.id: pair_check.PhotoSource.of(r, catalog.thumbnail(r.id))
+        ids = {r.id for pair in pairs for r in pair}
+        stored = catalog.keypoints_of(ids, stored_keypoints.STORED_VERSION)
+        sources = {r.id: pair_check.PhotoSource.of(r, catalog.thumbnail(r.id), stored.get(r.id))
                    for pair in pairs for r in pair}
     tasks = check_pool.tasks_of([(sources[a.id], sources[b.id]) for a, b in pairs])
     stages: Stages = defaultdict(list)

@@ -10,7 +10,7 @@ from benchmarks.check_profile import Stages, stage_timers
 from photofinder.core.duplicates import check_pool, pair_check
 from photofinder.core.duplicates.check_pool import checked, tasks_of
 from photofinder.core.lru import LRUCache
-from photofinder.core.matching import keypoints, verify
+from photofinder.core.matching import stored_keypoints, verify
 from tests.support.pair_sources import saved_source
 from tests.support.textured import textured
 
@@ -21,8 +21,8 @@ def test_stages_of_a_keypoint_check_are_timed_and_the_checker_restored(tmp_path:
     pair = (saved_source("a.jpg", picture, tmp_path),
             saved_source("b.jpg", crop, tmp_path))
     def current() -> tuple[object, ...]:
-        return (vars(check_pool)["photo_view"], keypoints.detect_image, verify.verify_sets,
-                vars(pair_check)["_lines_up"])
+        return (vars(check_pool)["photo_view"], stored_keypoints.thumbnail_keypoints,
+                stored_keypoints.decode, verify.verify_sets, vars(pair_check)["_lines_up"])
 
     originals = current()
     stages: Stages = defaultdict(list)
@@ -30,7 +30,7 @@ def test_stages_of_a_keypoint_check_are_timed_and_the_checker_restored(tmp_path:
         verdicts = checked(tasks_of([pair])[0], LRUCache(8))
     assert verdicts == [True]
     assert len(stages["views (thumbnail decode, grey at check side)"]) == 2
-    assert len(stages["SIFT detection"]) == 2
+    assert len(stages["SIFT detection"]) == 2  # nothing stored for these two photos
     assert stages["matching + transform fit"]
     assert all(seconds >= 0 for timings in stages.values() for seconds in timings)
     assert current() == originals

@@ -17,7 +17,7 @@ from photofinder.core import library as library_module
 from photofinder.core.errors import EmptyLibraryError
 from photofinder.core.library import EMBED_BATCH, Library
 from photofinder.core.lru import LRUCache
-from photofinder.core.matching import keypoints, verify
+from photofinder.core.matching import keypoints, stored_keypoints, verify
 from photofinder.core.matching.keypoints import FEATURE_CACHE_BYTES, KeypointSet
 from photofinder.core.photos.imageio import DecodedPhoto, decode_file
 from photofinder.core.search.knn import SearchHit
@@ -115,6 +115,23 @@ def test_the_model_embeds_a_bounded_batch_in_a_precise_search(
     assert max(batches) <= EMBED_BATCH  # before: one batch of five images per query
 
 
+def test_a_precise_search_detects_its_query_at_the_query_side(
+    indexed: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query = write_jpeg(tmp_path / "query.jpg", 70, (800, 600))
+    detect = verify.detect_image
+    working_sizes: list[tuple[int, int]] = []
+
+    def recorded(*args: Any, **kwargs: Any) -> KeypointSet:
+        found = detect(*args, **kwargs)
+        working_sizes.append(found.working_size)
+        return found
+
+    monkeypatch.setattr(verify, "detect_image", recorded)
+    ((_, hits),) = indexed.iter_search_files([query], k=2, verify=True)
+    assert hits and working_sizes == [(verify.QUERY_SIDE, verify.QUERY_SIDE * 3 // 4)]
+
+
 def test_an_empty_library_fails_before_any_query_is_read(
     library: Library, queries: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -165,6 +182,7 @@ def test_catalogue_features_keep_what_was_cached_when_they_were_read(
     library.update()
     record = library.catalog.file_by_path(str(photo))
     assert record is not None
+    library.catalog._conn.execute("DELETE FROM keypoints")  # catalogued before they were stored
     hit = SearchHit(record.id, record.path, 0.9)
     first = verify.catalog_features(library.catalog, [hit])(hit)
     features = verify.catalog_features(library.catalog, [hit])  # reads: cached now
@@ -175,6 +193,29 @@ def test_catalogue_features_keep_what_was_cached_when_they_were_read(
 
     monkeypatch.setattr(verify, "detect_file", no_file_reads)
     assert features(hit) is first
+
+
+def test_catalogue_features_are_the_keypoints_stored_while_indexing(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    photo = write_textured(tmp_path / "photos" / "a.jpg", 3, (640, 480))
+    library.add_roots([tmp_path / "photos"])
+    library.update()
+    record = library.catalog.file_by_path(str(photo))
+    thumbnail = library.catalog.thumbnail(record.id) if record else None
+    assert record is not None and thumbnail is not None
+    detected = stored_keypoints.thumbnail_keypoints(thumbnail, (640, 480))
+
+    def no_detection(*args: object, **kwargs: object) -> KeypointSet:
+        raise AssertionError("detected keypoints that were stored")
+
+    monkeypatch.setattr(verify, "detect_thumbnail", no_detection)
+    monkeypatch.setattr(verify, "detect_file", no_detection)
+    hit = SearchHit(record.id, record.path, 0.9)
+    found = verify.catalog_features(library.catalog, [hit])(hit)
+    assert found.original_size == (640, 480) and found.count == detected.count > 0
+    assert np.array_equal(found.descriptors, detected.descriptors)
+    assert np.array_equal(found.points(), detected.points())
 
 
 # --- the command line -----------------------------------------------------------------------

@@ -430,9 +430,10 @@ class Library:
             head = checks.hits_to_check(candidates, floor=self.info.copy_floor)
             if isinstance(photo, DecodedPhoto):
                 size = (photo.width, photo.height)
-                query = checks.query_features(photo.image, original_size=size)
+                query = checks.query_features(photo.image, original_size=size,
+                                              max_side=checks.QUERY_SIDE)
             else:
-                query = checks.query_features(photo)
+                query = checks.query_features(photo, max_side=checks.QUERY_SIDE)
             features = checks.catalog_features(self.catalog, head, query.plain.kind)
             ranked = checks.rerank(query, candidates, features=features,
                                    floor=self.info.copy_floor)

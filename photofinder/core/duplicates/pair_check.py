@@ -29,10 +29,9 @@ from photofinder.core.errors import PhotoReadError
 from photofinder.core.photos.imageio import decode_file
 from photofinder.core.storage.catalog import FileRecord
 
-# SIFT on the thumbnails. ORB detects 7× faster, but its many noisy matches keep RANSAC at
-# its iteration limit on pairs that are not copies, which made the whole confirmation slower.
-CONFIRM_KEYPOINTS = "SIFT"
-CONFIRM_SIDE = 192  # keypoints on the thumbnail at this side (256: twice the time, same verdicts)
+# Keypoints: SIFT on the thumbnails (photofinder.core.matching.stored_keypoints), stored when
+# the photo was indexed. ORB detects 7× faster, but its many noisy matches keep RANSAC at its
+# iteration limit on pairs that are not copies, which made the whole confirmation slower.
 SAME_SHAPE = 0.02  # aspect ratios this close (relative) may be a plain resize
 DIRECT_AGREEMENT = 0.8  # agreement that confirms a resize without keypoints
 FEW_INLIERS = 6  # a transform from fewer keypoint matches than verify's is still worth a look
@@ -54,14 +53,16 @@ if TYPE_CHECKING:
 
 class PairView:
     """One photo's pieces for pair checks: the alignment view, and keypoints of the photo (and
-    of its mirror image, derived from them), detected only when a check needs them (most
-    copies line up without keypoints)."""
+    of its mirror image, derived from them), read from the stored ones (else detected) only
+    when a check needs them (most copies line up without keypoints)."""
 
     def __init__(
-        self, image: Image.Image, size: tuple[int, int], jpeg: bytes, path: Path
+        self, image: Image.Image, size: tuple[int, int], jpeg: bytes, path: Path,
+        stored: bytes | None = None,
     ) -> None:
         self.align = AlignView.of(image, size)
         self._jpeg = jpeg  # the thumbnail, decoded again for keypoints: small to keep
+        self._stored = stored  # the keypoints stored while indexing, if any
         self._size = size
         self._path = path
         self._keypoints: KeypointSet | None = None
@@ -75,14 +76,13 @@ class PairView:
 
     def keypoints(self, mirrored: bool = False) -> KeypointSet:
         """The thumbnail's SIFT keypoints; `mirrored`: its mirror image's, derived from them."""
-        from photofinder.core.matching.keypoints import detect_image, mirror_of
+        from photofinder.core.matching.keypoints import mirror_of
+        from photofinder.core.matching.stored_keypoints import stored_or_detected
 
         with self._lock:
             if self._keypoints is None:
-                with Image.open(io.BytesIO(self._jpeg)) as thumbnail:
-                    image = thumbnail.convert("RGB")
-                image.thumbnail((CONFIRM_SIDE, CONFIRM_SIDE), Image.Resampling.BILINEAR)
-                self._keypoints = detect_image(image, CONFIRM_KEYPOINTS, self._size)
+                self._keypoints = stored_or_detected(self._stored, self._jpeg, self._size)
+                self._stored = None  # decoded: not kept twice
             return mirror_of(self._keypoints) if mirrored else self._keypoints
 
     def closer(self) -> AlignView | None:
@@ -123,18 +123,22 @@ def other_moments(a: FileRecord, b: FileRecord) -> bool:
 
 @dataclass(frozen=True)
 class PhotoSource:
-    """What a pair check reads of one photo: its file, its catalogued size and its stored
-    thumbnail (None: made from the file)."""
+    """What a pair check reads of one photo: its file, its catalogued size, its stored
+    thumbnail (None: made from the file) and its stored keypoints (None: detected)."""
 
     key: str  # what its features are known by: the content hash (the path without one)
     path: str
     size: tuple[int, int] | None
     thumbnail: bytes | None
+    keypoints: bytes | None = None
 
     @classmethod
-    def of(cls, record: FileRecord, thumbnail: bytes | None) -> PhotoSource:
+    def of(
+        cls, record: FileRecord, thumbnail: bytes | None, keypoints: bytes | None = None
+    ) -> PhotoSource:
         size = (record.width, record.height) if record.width and record.height else None
-        return cls(record.content_hash or record.path, record.path, size, thumbnail)
+        stored = keypoints if thumbnail is not None else None  # stored with the thumbnail
+        return cls(record.content_hash or record.path, record.path, size, thumbnail, stored)
 
 
 def photo_view(source: PhotoSource) -> PairView | None:
@@ -146,7 +150,8 @@ def photo_view(source: PhotoSource) -> PairView | None:
         image = Image.open(io.BytesIO(thumbnail)).convert("RGB")
     except (OSError, PhotoReadError):
         return None
-    return PairView(image, source.size or image.size, thumbnail, Path(source.path))
+    return PairView(image, source.size or image.size, thumbnail, Path(source.path),
+                    source.keypoints)
 
 
 def same_photo(a: PairView | None, b: PairView | None) -> bool | None:

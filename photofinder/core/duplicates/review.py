@@ -18,6 +18,7 @@ from photofinder.core.duplicates.grouping import (
 from photofinder.core.duplicates.keepers import DEFAULT_RULES, RULES
 from photofinder.core.duplicates.pair_check import PhotoSource, oriented, other_moments
 from photofinder.core.duplicates.verdicts import remembered
+from photofinder.core.matching.stored_keypoints import STORED_VERSION
 from photofinder.core.progress import CancelToken, ProgressCallback, ignore_progress
 from photofinder.core.storage.catalog import Catalog, FileRecord
 from photofinder.core.storage.vector_index import VectorIndex
@@ -55,9 +56,9 @@ CHECKER_VERSION = "7"
 
 class GeometricConfirmer:
     """Confirms candidate pairs as the same photo (photofinder.core.duplicates.pair_check),
-    from the stored thumbnails, on all cores (photofinder.core.duplicates.check_pool). Two
-    shots of one camera at different moments are never the same photo. Close it to stop its
-    worker processes."""
+    from the stored thumbnails and keypoints, on all cores
+    (photofinder.core.duplicates.check_pool). Two shots of one camera at different moments are
+    never the same photo. Close it to stop its worker processes."""
 
     def __init__(self, catalog: Catalog, pool: CheckPool | None = None) -> None:
         self._catalog = catalog
@@ -67,10 +68,11 @@ class GeometricConfirmer:
         series = {number for number, (a, b) in enumerate(pairs) if other_moments(a, b)}
         open_pairs = [oriented(*pair) for number, pair in enumerate(pairs)
                       if number not in series]
-        source_of: dict[int, PhotoSource] = {}
-        for record in (r for pair in open_pairs for r in pair):
-            if record.id not in source_of:
-                source_of[record.id] = PhotoSource.of(record, self._catalog.thumbnail(record.id))
+        records = {r.id: r for pair in open_pairs for r in pair}
+        stored = self._catalog.keypoints_of(list(records), STORED_VERSION)
+        source_of = {file_id: PhotoSource.of(record, self._catalog.thumbnail(file_id),
+                                             stored.get(file_id))
+                     for file_id, record in records.items()}
         sources = [(source_of[a.id], source_of[b.id]) for a, b in open_pairs]
         checked = iter(self._pool.check(tasks_of(sources)))
         return [False if number in series else next(checked) for number in range(len(pairs))]

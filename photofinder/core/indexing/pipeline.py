@@ -234,7 +234,7 @@ class Indexer:
                 # Forgotten meanwhile (trashed, folder removed) by another process: skip it.
                 kept.append(self.catalog.file_by_id(item.file_id) is not None)
                 if kept[-1]:
-                    self.catalog.mark_ok(item.file_id, item.meta, item.thumbnail)
+                    self.catalog.mark_ok(item.file_id, item.meta, item.thumbnail, item.keypoints)
                     self.catalog.put_vector(
                         item.file_id, self.info.name, self.info.version, vector)
         ids = np.array([d.file_id for d in batch], np.int64)[kept]

@@ -10,6 +10,7 @@ from PIL import Image
 
 from photofinder.core.embedders.base import FloatArray
 from photofinder.core.errors import FileVanishedError, PhotoReadError
+from photofinder.core.matching import stored_keypoints
 from photofinder.core.photos.imageio import content_hash, decode_bytes, read_file_bytes
 from photofinder.core.photos.layout_hash import layout_hash
 from photofinder.core.storage.catalog import PhotoMetadata
@@ -20,6 +21,7 @@ class Decoded:
     file_id: int
     meta: PhotoMetadata
     thumbnail: bytes
+    keypoints: tuple[str, bytes] | None  # (version, bytes): stored_keypoints of the thumbnail
     pixels: FloatArray
 
 
@@ -66,7 +68,9 @@ def read_one(file_id: int, path: str, context: ReadContext) -> ReadOutcome:
             photo.content_hash, photo.width, photo.height, photo.format, photo.captured_at,
             photo.camera, layout_hash(photo.image),
         )
-        return Decoded(file_id, meta, photo.thumbnail_jpeg(), context.prepare(photo.image))
+        thumbnail = photo.thumbnail_jpeg()
+        return Decoded(file_id, meta, thumbnail, _keypoints(thumbnail, photo.width, photo.height),
+                       context.prepare(photo.image))
     except FileVanishedError as exc:
         return Failed(file_id, exc.full_reason, vanished=True)
     except PhotoReadError as exc:
@@ -75,3 +79,15 @@ def read_one(file_id: int, path: str, context: ReadContext) -> ReadOutcome:
         return Failed(
             file_id, "not enough memory to decode this image", vanished=False, transient=True
         )
+
+
+def _keypoints(thumbnail: bytes, width: int, height: int) -> tuple[str, bytes] | None:
+    """The thumbnail's keypoints for the duplicate check and precise search, detected now
+    that it is at hand; None when they cannot be (they are then detected when needed)."""
+    import cv2
+
+    try:
+        found = stored_keypoints.thumbnail_keypoints(thumbnail, (width, height))
+    except (OSError, ValueError, cv2.error):
+        return None
+    return stored_keypoints.STORED_VERSION, stored_keypoints.encode(found)

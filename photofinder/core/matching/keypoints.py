@@ -153,12 +153,12 @@ def _detector(kind: str) -> Any:
     return cache[kind]
 
 
-def working_image(image: Image.Image) -> Image.Image:
-    """`image` as RGB with the longer side capped at WORKING_MAX_SIDE."""
+def working_image(image: Image.Image, max_side: int = WORKING_MAX_SIDE) -> Image.Image:
+    """`image` as RGB with the longer side capped at `max_side`."""
     image = image.convert("RGB")
     longest = max(image.size)
-    if longest > WORKING_MAX_SIDE:
-        factor = WORKING_MAX_SIDE / longest
+    if longest > max_side:
+        factor = max_side / longest
         size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
         image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
     return image
@@ -175,17 +175,18 @@ def detect_image(
     kind: str = DEFAULT_KEYPOINT_TYPE,
     original_size: tuple[int, int] | None = None,
     mirrored: bool = False,
+    max_side: int = WORKING_MAX_SIDE,
 ) -> KeypointSet:
-    """Detect keypoints on `image` (reduced to working size first). `original_size` is the
-    size its coordinates should map to (default: the image's own size). `mirrored` detects on
-    the left-right mirror image (SIFT and ORB are not mirror-invariant), keeping `points()` in
-    the unmirrored image's coordinates."""
+    """Detect keypoints on `image` (its longer side reduced to `max_side` first).
+    `original_size` is the size its coordinates should map to (default: the image's own
+    size). `mirrored` detects on the left-right mirror image (SIFT and ORB are not
+    mirror-invariant), keeping `points()` in the unmirrored image's coordinates."""
     import cv2
 
     kind = keypoint_type(kind).name
     if mirrored and kind == "SIFT":
-        return mirror_of(detect_image(image, kind, original_size))
-    work = working_image(image)
+        return mirror_of(detect_image(image, kind, original_size, max_side=max_side))
+    work = working_image(image, max_side)
     if mirrored:
         work = work.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     grey = cv2.cvtColor(np.asarray(work), cv2.COLOR_RGB2GRAY)
@@ -252,14 +253,6 @@ def mirror_of(plain: KeypointSet) -> KeypointSet:
         mirrored=True,
     )
 
-
-
-def mirror_keypoints(plain: KeypointSet, image: Image.Image) -> KeypointSet:
-    """The keypoints of `image`'s mirror image, `plain` being `image`'s own: derived from
-    `plain` for SIFT (mirror_of), detected on the mirror image for the other kinds."""
-    if plain.kind == "SIFT":
-        return mirror_of(plain)
-    return detect_image(image, plain.kind, plain.original_size, mirrored=True)
 
 # --- caches ----------------------------------------------------------------------------------
 def _keypoint_bytes(keypoints: KeypointSet) -> int:

@@ -2,14 +2,15 @@
 
 `Catalog` is one class to its callers; each concern lives in its own module beside this one
 (the connection and settings, roots, files, vectors and neighbours, duplicate data, the
-duplicate checker's verdicts) as a class over the same connection, and `Catalog` composes
-them."""
+duplicate checker's verdicts, stored keypoints) as a class over the same connection, and
+`Catalog` composes them."""
 
 from __future__ import annotations
 
 from photofinder.core.storage.catalog_connection import SettingsTable
 from photofinder.core.storage.catalog_duplicates import DuplicateTables
 from photofinder.core.storage.catalog_files import FileLookups, FileStates
+from photofinder.core.storage.catalog_keypoints import KeypointTables
 from photofinder.core.storage.catalog_records import (
     FILE_COLUMNS,
     FileRecord,
@@ -37,6 +38,6 @@ __all__ = [
 
 class Catalog(
     RootsTables, FileLookups, FileStates, VectorTables, DuplicateTables, VerdictTables,
-    SettingsTable,
+    KeypointTables, SettingsTable,
 ):
     """One SQLite connection; use one Catalog per thread (WAL lets readers run beside a writer)."""

@@ -106,6 +106,7 @@ class FileStates(CatalogConnection):
             )
             self._conn.execute("DELETE FROM vectors WHERE file_id = ?", (file_id,))
             self._conn.execute("DELETE FROM thumbnails WHERE file_id = ?", (file_id,))
+            self._conn.execute("DELETE FROM keypoints WHERE file_id = ?", (file_id,))
             return file_id
 
     def move_file(self, file_id: int, root_id: int, path: str, size: int, mtime_ns: int) -> None:
@@ -120,7 +121,11 @@ class FileStates(CatalogConnection):
         with self.transaction():
             self._conn.executemany("DELETE FROM files WHERE id = ?", [(i,) for i in ids])
 
-    def mark_ok(self, file_id: int, meta: PhotoMetadata, thumbnail: bytes) -> None:
+    def mark_ok(
+        self, file_id: int, meta: PhotoMetadata, thumbnail: bytes,
+        keypoints: tuple[str, bytes] | None = None,
+    ) -> None:
+        """The file was read: its metadata, thumbnail and (version, bytes) of its keypoints."""
         self._conn.execute(
             "UPDATE files SET content_hash = ?, width = ?, height = ?, format = ?, "
             "captured_at = ?, camera = ?, layout_hash = ?, status = 'ok', error = NULL, "
@@ -131,6 +136,12 @@ class FileStates(CatalogConnection):
         self._conn.execute(
             "INSERT OR REPLACE INTO thumbnails(file_id, jpeg) VALUES (?, ?)", (file_id, thumbnail)
         )
+        self._conn.execute("DELETE FROM keypoints WHERE file_id = ?", (file_id,))
+        if keypoints is not None:
+            self._conn.execute(
+                "INSERT INTO keypoints(file_id, version, data) VALUES (?, ?, ?)",
+                (file_id, *keypoints),
+            )
 
     def mark_failed(self, file_id: int, reason: str, transient: bool = False) -> None:
         """Record a failed read; a transient one (permission, I/O) is retried on each update."""
@@ -154,7 +165,8 @@ class FileStates(CatalogConnection):
         return int(cursor.rowcount)
 
     def copy_photo(self, source_id: int, target_id: int) -> None:
-        """An exact copy of a catalogued photo: reuse its metadata, thumbnail and vectors."""
+        """An exact copy of a catalogued photo: reuse its metadata, thumbnail, keypoints and
+        vectors."""
         self._conn.execute(
             "UPDATE files SET (content_hash, width, height, format, captured_at, camera, "
             "layout_hash, status, error) = (SELECT content_hash, width, height, format, "
@@ -165,6 +177,11 @@ class FileStates(CatalogConnection):
         self._conn.execute(
             "INSERT OR REPLACE INTO thumbnails(file_id, jpeg) "
             "SELECT ?, jpeg FROM thumbnails WHERE file_id = ?",
+            (target_id, source_id),
+        )
+        self._conn.execute(
+            "INSERT OR REPLACE INTO keypoints(file_id, version, data) "
+            "SELECT ?, version, data FROM keypoints WHERE file_id = ?",
             (target_id, source_id),
         )
         self._conn.execute(

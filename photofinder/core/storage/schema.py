@@ -115,6 +115,17 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (hash_a, hash_b, version)
     ) WITHOUT ROWID;
     """,
+    # 7: each photo's keypoints, detected while it is indexed, for the duplicate check and
+    # precise search (photofinder.core.matching.stored_keypoints), under the version of what
+    # detected them. A cache beside the thumbnail: repair drops it, photos without are
+    # detected when needed.
+    """
+    CREATE TABLE keypoints (
+        file_id INTEGER PRIMARY KEY REFERENCES files(id) ON DELETE CASCADE,
+        version TEXT NOT NULL,
+        data BLOB NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
