@@ -119,7 +119,7 @@ def test_a_precise_search_detects_its_query_at_the_query_side(
     indexed: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     query = write_jpeg(tmp_path / "query.jpg", 70, (800, 600))
-    detect = verify.detect_image
+    detect = keypoints.detect_image
     working_sizes: list[tuple[int, int]] = []
 
     def recorded(*args: Any, **kwargs: Any) -> KeypointSet:
