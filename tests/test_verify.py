@@ -13,6 +13,7 @@ from PIL import Image
 from photofinder.cli import main
 from photofinder.core.library import Library
 from photofinder.core.matching import keypoints
+from photofinder.core.matching import verify as verify_module
 from photofinder.core.matching.verify import (
     MIN_INLIERS,
     VerifiedHit,
@@ -20,6 +21,7 @@ from photofinder.core.matching.verify import (
     query_features,
     rerank,
     verify,
+    verify_sets,
 )
 from photofinder.core.search.knn import SearchHit
 from tests.support.textured import save, textured, write_textured
@@ -73,6 +75,26 @@ def test_unrelated_photos_do_not_verify() -> None:
     for seed in range(4, 6):
         result = verify(textured(seed), textured(seed + 10))
         assert result.inliers < MIN_INLIERS
+
+
+def test_too_few_matches_for_the_inliers_wanted_fit_no_transform(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a, b = (keypoints.detect_image(textured(seed)) for seed in (4, 14))
+    matches = verify_sets(a, b).matches
+    fits: list[int] = []
+    fit = verify_module._fit
+
+    def counted(pa: np.ndarray, *args: bool) -> object:
+        fits.append(len(pa))
+        return fit(pa, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(verify_module, "_fit", counted)
+    assert matches >= 3  # enough for a similarity fit without the bound
+    skipped = verify_sets(a, b, min_matches=matches + 1)
+    assert (skipped.matches, skipped.inliers, skipped.transform, fits) == (matches, 0, None, [])
+    verify_sets(a, b, min_matches=matches)
+    assert fits == [matches]
 
 
 def test_verify_accepts_paths_and_keypoint_sets(tmp_path: Path) -> None:

@@ -164,7 +164,8 @@ def same_photo(a: PairView | None, b: PairView | None) -> bool | None:
         if _lines_up(a, b, transform, DIRECT_AGREEMENT):
             return True
     for mirrored in (False, True):
-        match = verify_sets(a.keypoints(mirrored), b.keypoints())
+        # Fewer matches than FEW_INLIERS cannot give that many inliers: no transform fitted.
+        match = verify_sets(a.keypoints(mirrored), b.keypoints(), FEW_INLIERS)
         if match.transform is None or match.inliers < FEW_INLIERS:
             continue
         # A symmetric subject (a face) can match its mirrored copy weakly without lining up.

@@ -239,15 +239,19 @@ def _fit(
     return "none", None, none
 
 
-def verify_sets(a: KeypointSet, b: KeypointSet) -> Verification:
-    """Verify prepared keypoint sets (a may be a mirrored set)."""
+def verify_sets(a: KeypointSet, b: KeypointSet, min_matches: int = 0) -> Verification:
+    """Verify prepared keypoint sets (a may be a mirrored set). With fewer than `min_matches`
+    ratio-test matches no transform is fitted (a caller that needs that many inliers)."""
     pairs = match(a, b)
     a_xy = a.points()[pairs[:, 0]] if len(pairs) else np.zeros((0, 2), np.float32)
     b_xy = b.points()[pairs[:, 1]] if len(pairs) else np.zeros((0, 2), np.float32)
     na, nb = _normaliser(a.original_size), _normaliser(b.original_size)
     pa = (a_xy * na[0, 0]).astype(np.float32)
     pb = (b_xy * nb[0, 0]).astype(np.float32)
-    model, h, mask = _fit(pa, pb, a.mirrored)
+    if len(pairs) < min_matches:
+        model, h, mask = "none", None, np.zeros(len(pairs), bool)
+    else:
+        model, h, mask = _fit(pa, pb, a.mirrored)
     transform = None if h is None else np.linalg.inv(nb) @ h @ na
     if transform is not None:
         transform = transform / transform[2, 2]
