@@ -21,6 +21,7 @@ from photofinder.core.matching import keypoints, stored_keypoints, verify
 from photofinder.core.matching.keypoints import FEATURE_CACHE_BYTES, KeypointSet
 from photofinder.core.photos.imageio import DecodedPhoto, decode_file
 from photofinder.core.search.knn import SearchHit
+from photofinder.core.storage.catalog import FileRecord
 from tests.support.photos import make_library, write_jpeg
 from tests.support.textured import write_textured
 
@@ -174,14 +175,20 @@ def test_a_byte_bounded_cache_weighs_evicts_and_refuses_what_cannot_fit() -> Non
         LRUCache[str, bytes](2, max_bytes=10)
 
 
-def test_catalogue_features_keep_what_was_cached_when_they_were_read(
-    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    photo = write_textured(tmp_path / "photos" / "a.jpg", 3, (640, 480))
-    library.add_roots([tmp_path / "photos"])
+def indexed_photo(library: Library, folder: Path) -> FileRecord:
+    """One 640×480 photo in `folder/photos`, indexed into `library`."""
+    photo = write_textured(folder / "photos" / "a.jpg", 3, (640, 480))
+    library.add_roots([folder / "photos"])
     library.update()
     record = library.catalog.file_by_path(str(photo))
     assert record is not None
+    return record
+
+
+def test_catalogue_features_keep_what_was_cached_when_they_were_read(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = indexed_photo(library, tmp_path)
     library.catalog._conn.execute("DELETE FROM keypoints")  # catalogued before they were stored
     hit = SearchHit(record.id, record.path, 0.9)
     first = verify.catalog_features(library.catalog, [hit])(hit)
@@ -198,12 +205,9 @@ def test_catalogue_features_keep_what_was_cached_when_they_were_read(
 def test_catalogue_features_are_the_keypoints_stored_while_indexing(
     library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    photo = write_textured(tmp_path / "photos" / "a.jpg", 3, (640, 480))
-    library.add_roots([tmp_path / "photos"])
-    library.update()
-    record = library.catalog.file_by_path(str(photo))
-    thumbnail = library.catalog.thumbnail(record.id) if record else None
-    assert record is not None and thumbnail is not None
+    record = indexed_photo(library, tmp_path)
+    thumbnail = library.catalog.thumbnail(record.id)
+    assert thumbnail is not None
     detected = stored_keypoints.thumbnail_keypoints(thumbnail, (640, 480))
 
     def no_detection(*args: object, **kwargs: object) -> KeypointSet:

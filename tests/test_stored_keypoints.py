@@ -5,7 +5,6 @@ another version, and never a reason for a photo to fail indexing."""
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ from photofinder.core.matching import stored_keypoints
 from photofinder.core.matching.keypoints import KeypointSet
 from photofinder.core.matching.stored_keypoints import STORED_VERSION, decode, encode
 from photofinder.core.storage.catalog import Catalog
-from photofinder.core.storage.schema import MIGRATIONS
+from tests.support.old_catalogue import catalogue_at
 from tests.support.pair_sources import saved_source
 from tests.support.textured import save, textured, write_textured
 
@@ -160,15 +159,7 @@ def test_the_confirmer_reads_stored_keypoints_and_detects_those_catalogued_befor
 
 
 def test_a_version_six_catalogue_gains_the_table_and_keeps_its_rows(tmp_path: Path) -> None:
-    path = tmp_path / "old.sqlite3"
-    conn = sqlite3.connect(path)
-    for step in MIGRATIONS[:6]:
-        conn.executescript(step)
-    conn.execute("PRAGMA user_version = 6")
-    conn.execute("INSERT INTO roots(path, excluded, added_at) VALUES ('/p', 0, 0)")
-    conn.commit()
-    conn.close()
-    upgraded = Catalog(path)
+    upgraded = Catalog(catalogue_at(tmp_path / "old.sqlite3", 6))
     try:
         assert [r.path for r in upgraded.roots()] == ["/p"]
         assert upgraded.keypoints_of([1], STORED_VERSION) == {}

@@ -15,7 +15,8 @@ from photofinder.core.duplicates.verdicts import remembered
 from photofinder.core.library import Library
 from photofinder.core.storage import catalog_verdicts, repair
 from photofinder.core.storage.catalog import Catalog, FileRecord
-from photofinder.core.storage.schema import MIGRATIONS, SCHEMA_VERSION
+from photofinder.core.storage.schema import SCHEMA_VERSION
+from tests.support.old_catalogue import catalogue_at
 from tests.support.photos import make_library, scene
 
 Pairs = list[tuple[FileRecord, FileRecord]]
@@ -186,15 +187,7 @@ def test_two_connections_store_and_read_each_others_verdicts(
 
 # --- storage: migration and repair ----------------------------------------------------------
 def test_a_version_five_catalogue_gains_the_table_and_keeps_its_rows(tmp_path: Path) -> None:
-    path = tmp_path / "old.sqlite3"
-    conn = sqlite3.connect(path)
-    for step in MIGRATIONS[:5]:
-        conn.executescript(step)
-    conn.execute("PRAGMA user_version = 5")
-    conn.execute("INSERT INTO roots(path, excluded, added_at) VALUES ('/p', 0, 0)")
-    conn.commit()
-    conn.close()
-    upgraded = Catalog(path)
+    upgraded = Catalog(catalogue_at(tmp_path / "old.sqlite3", 5))
     try:
         assert [r.path for r in upgraded.roots()] == ["/p"] and SCHEMA_VERSION >= 6
         upgraded.add_verdicts({("hb", "ha"): True}, "1")
