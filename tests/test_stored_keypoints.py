@@ -5,6 +5,7 @@ another version, and never a reason for a photo to fail indexing."""
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +13,12 @@ import pytest
 
 from photofinder.core.duplicates.pair_check import PhotoSource, photo_view, same_photo
 from photofinder.core.duplicates.review import GeometricConfirmer
-from photofinder.core.indexing import readers
+from photofinder.core.indexing import keypoint_backfill, readers
 from photofinder.core.library import Library
 from photofinder.core.matching import stored_keypoints
 from photofinder.core.matching.keypoints import KeypointSet
 from photofinder.core.matching.stored_keypoints import STORED_VERSION, decode, encode
+from photofinder.core.progress import CancelToken, Progress
 from photofinder.core.storage.catalog import Catalog
 from tests.support.old_catalogue import catalogue_at
 from tests.support.pair_sources import saved_source
@@ -109,7 +111,7 @@ def test_a_photo_whose_keypoints_fail_is_still_indexed(
     library.add_roots([tmp_path / "photos"])
     report = library.update()
     assert report.embedded == 1 and not library.catalog.failed_files()
-    assert readers._keypoints(b"not a jpeg", 10, 10) is None
+    assert readers.thumbnail_keypoints(b"not a jpeg", 10, 10) is None
 
 
 def test_keypoints_go_with_the_thumbnail_and_copies_share_them(
@@ -165,3 +167,71 @@ def test_a_version_six_catalogue_gains_the_table_and_keeps_its_rows(tmp_path: Pa
         assert upgraded.keypoints_of([1], STORED_VERSION) == {}
     finally:
         upgraded.close()
+
+
+# --- photos catalogued before keypoints were stored -----------------------------------------
+def catalogued_before(library: Library, folder: Path, count: int) -> list[int]:
+    """`count` photos indexed, then their keypoints dropped as in a catalogue from before."""
+    for seed in range(count):
+        write_textured(folder / f"p{seed}.jpg", 20 + seed, (640, 480))
+    library.add_roots([folder])
+    library.update()
+    library.catalog._conn.execute("DELETE FROM keypoints")
+    return library.catalog.ids_without_keypoints(STORED_VERSION)
+
+
+def test_an_update_stores_the_keypoints_of_photos_catalogued_before(
+    library: Library, tmp_path: Path
+) -> None:
+    ids = catalogued_before(library, tmp_path / "photos", 3)
+    assert len(ids) == 3
+    report = library.update()
+    assert not report.cancelled and library.catalog.ids_without_keypoints(STORED_VERSION) == []
+    stored = library.catalog.keypoints_of(ids, STORED_VERSION)
+    for file_id in ids:
+        thumbnail = library.catalog.thumbnail(file_id)
+        back = decode(stored[file_id], (640, 480))
+        assert thumbnail is not None and back is not None
+        assert same_sets(back, stored_keypoints.thumbnail_keypoints(thumbnail, (640, 480)))
+
+
+def test_a_cancelled_backfill_keeps_its_batches_and_the_next_update_goes_on(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = catalogued_before(library, tmp_path / "photos", 3)
+    monkeypatch.setattr(keypoint_backfill, "BATCH", 1)
+    token = CancelToken()
+
+    def cancel_after_one(progress: Progress) -> None:
+        if progress.stage == keypoint_backfill.STAGE and progress.done == 1:
+            token.cancel()
+
+    assert library.update(cancel_after_one, token).cancelled
+    assert library.catalog.ids_without_keypoints(STORED_VERSION) == ids[1:]
+    library.update()
+    assert library.catalog.ids_without_keypoints(STORED_VERSION) == []
+
+
+def test_a_catalogue_that_cannot_take_the_keypoints_does_not_fail_the_update(
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = catalogued_before(library, tmp_path / "photos", 2)
+
+    def full(*args: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(library.catalog, "add_keypoints", full)
+    report = library.update()
+    assert not report.cancelled and not report.failures
+    assert library.catalog.ids_without_keypoints(STORED_VERSION) == ids  # next time
+
+
+def test_keypoints_are_not_stored_for_a_photo_that_changed_meanwhile(
+    library: Library, tmp_path: Path
+) -> None:
+    (file_id,) = catalogued_before(library, tmp_path / "photos", 1)
+    record = library.catalog.file_by_id(file_id)
+    assert record is not None and record.root_id is not None
+    library.catalog.upsert_seen(record.root_id, record.path, record.size + 1, record.mtime_ns)
+    library.catalog.add_keypoints({file_id: b"detected from the old thumbnail"}, STORED_VERSION)
+    assert library.catalog.keypoints_of([file_id], STORED_VERSION) == {}

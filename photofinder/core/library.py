@@ -29,6 +29,7 @@ from photofinder.core.errors import (
     PhotoFinderError,
     PhotoReadError,
 )
+from photofinder.core.indexing.keypoint_backfill import backfill_keypoints
 from photofinder.core.indexing.pipeline import Indexer, IndexReport
 from photofinder.core.photos.imageio import DecodedPhoto, decode_bytes, decode_file
 from photofinder.core.photos.scan import photo_paths
@@ -265,6 +266,7 @@ class Library:
         if not report.cancelled:
             try:
                 record_neighbours(self.index, self.catalog, progress, cancel)
+                backfill_keypoints(self.catalog, progress, cancel)
             except Cancelled:
                 report.cancelled = True
         return report

@@ -69,7 +69,9 @@ def read_one(file_id: int, path: str, context: ReadContext) -> ReadOutcome:
             photo.camera, layout_hash(photo.image),
         )
         thumbnail = photo.thumbnail_jpeg()
-        return Decoded(file_id, meta, thumbnail, _keypoints(thumbnail, photo.width, photo.height),
+        keypoints = thumbnail_keypoints(thumbnail, photo.width, photo.height)
+        return Decoded(file_id, meta, thumbnail,
+                       None if keypoints is None else (stored_keypoints.STORED_VERSION, keypoints),
                        context.prepare(photo.image))
     except FileVanishedError as exc:
         return Failed(file_id, exc.full_reason, vanished=True)
@@ -81,13 +83,13 @@ def read_one(file_id: int, path: str, context: ReadContext) -> ReadOutcome:
         )
 
 
-def _keypoints(thumbnail: bytes, width: int, height: int) -> tuple[str, bytes] | None:
-    """The thumbnail's keypoints for the duplicate check and precise search, detected now
-    that it is at hand; None when they cannot be (they are then detected when needed)."""
+def thumbnail_keypoints(thumbnail: bytes, width: int, height: int) -> bytes | None:
+    """The thumbnail's keypoints for the duplicate check and precise search, encoded to be
+    stored; None when they cannot be detected (they are then detected when needed)."""
     import cv2
 
     try:
         found = stored_keypoints.thumbnail_keypoints(thumbnail, (width, height))
     except (OSError, ValueError, cv2.error):
         return None
-    return stored_keypoints.STORED_VERSION, stored_keypoints.encode(found)
+    return stored_keypoints.encode(found)

@@ -4,7 +4,7 @@ with the photo's thumbnail: a changed file drops them, a copy or a move keeps th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from photofinder.core.storage.catalog_connection import CatalogConnection
 from photofinder.core.storage.catalog_records import id_marks
@@ -13,7 +13,25 @@ IDS_PER_QUERY = 500  # ids per `IN (...)` list, well under SQLite's limit on par
 
 
 class KeypointTables(CatalogConnection):
-    """Reading photos' keypoints (`FileStates.mark_ok` stores them)."""
+    """Reading photos' keypoints, and storing those of photos catalogued before (indexing
+    stores the others with `FileStates.mark_ok`)."""
+
+    def ids_without_keypoints(self, version: str) -> list[int]:
+        """Read photos with a thumbnail but no keypoints of `version`."""
+        rows = self._conn.execute(
+            "SELECT f.id FROM files f JOIN thumbnails t ON t.file_id = f.id "
+            "WHERE f.status = 'ok' AND NOT EXISTS (SELECT 1 FROM keypoints k "
+            "WHERE k.file_id = f.id AND k.version = ?) ORDER BY f.id", (version,))
+        return [int(row[0]) for row in rows]
+
+    def add_keypoints(self, keypoints: Mapping[int, bytes], version: str) -> None:
+        """Store keypoints of `version` for photos still read and catalogued (one that
+        changed or went meanwhile is left alone), in one transaction."""
+        with self.transaction():
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO keypoints(file_id, version, data) SELECT ?, ?, ? "
+                "WHERE EXISTS (SELECT 1 FROM files WHERE id = ? AND status = 'ok')",
+                [(file_id, version, data, file_id) for file_id, data in keypoints.items()])
 
     def keypoints_of(self, ids: Iterable[int], version: str) -> dict[int, bytes]:
         """file id → its stored keypoints of `version`; photos without are left out."""
