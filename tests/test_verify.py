@@ -108,6 +108,23 @@ def test_verify_accepts_paths_and_keypoint_sets(tmp_path: Path) -> None:
     assert by_path.transform[:2, 2] == pytest.approx([-200.0, -200.0], abs=6.0)
 
 
+def test_rerank_threads_verify_with_one_blas_thread_each(tmp_path: Path) -> None:
+    from threadpoolctl import threadpool_info
+
+    query = keypoints.detect_image(textured(12))
+    hits = [SearchHit(i, f"hit-{i}", 0.9) for i in range(4)]
+    blas_threads: list[list[int]] = []
+
+    def features(hit: SearchHit) -> keypoints.KeypointSet:
+        blas_threads.append([lib["num_threads"] for lib in threadpool_info()
+                             if lib.get("user_api") == "blas"])
+        return query
+
+    rerank(query, hits, features=features, workers=2)
+    assert len(blas_threads) == 4 and all(counts == [1] * len(counts) and counts
+                                          for counts in blas_threads)
+
+
 def test_draw_matches_puts_the_photos_side_by_side(tmp_path: Path) -> None:
     photo = textured(9)
     crop = photo.crop((0, 0, 400, 600))
