@@ -13,7 +13,7 @@ import pytest
 
 from photofinder.core.duplicates.pair_check import PhotoSource, photo_view, same_photo
 from photofinder.core.duplicates.review import GeometricConfirmer
-from photofinder.core.indexing import keypoint_backfill, readers
+from photofinder.core.indexing import keypoint_backfill
 from photofinder.core.library import Library
 from photofinder.core.matching import stored_keypoints
 from photofinder.core.matching.keypoints import KeypointSet
@@ -111,7 +111,7 @@ def test_a_photo_whose_keypoints_fail_is_still_indexed(
     library.add_roots([tmp_path / "photos"])
     report = library.update()
     assert report.embedded == 1 and not library.catalog.failed_files()
-    assert readers.thumbnail_keypoints(b"not a jpeg", 10, 10) is None
+    assert stored_keypoints.stored_form(b"not a jpeg", (10, 10)) is None
 
 
 def test_keypoints_go_with_the_thumbnail_and_copies_share_them(

@@ -11,8 +11,7 @@ import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 
 from photofinder.core.errors import CatalogError
-from photofinder.core.indexing.readers import thumbnail_keypoints
-from photofinder.core.matching.stored_keypoints import STORED_VERSION
+from photofinder.core.matching.stored_keypoints import STORED_VERSION, stored_form
 from photofinder.core.progress import CancelToken, Progress, ProgressCallback, ignore_progress
 from photofinder.core.storage.catalog import Catalog
 
@@ -43,8 +42,7 @@ def backfill_keypoints(
             jobs = [(file_id, catalog.thumbnail(file_id), (record.width, record.height))
                     for file_id, record in batch.items() if record.width and record.height]
             found = pool.map(
-                lambda job: (job[0], thumbnail_keypoints(job[1], *job[2]) if job[1] else None),
-                jobs)
+                lambda job: (job[0], stored_form(job[1], job[2]) if job[1] else None), jobs)
             fresh = {file_id: data for file_id, data in found if data is not None}
             try:
                 catalog.add_keypoints(fresh, STORED_VERSION)

@@ -69,7 +69,7 @@ def read_one(file_id: int, path: str, context: ReadContext) -> ReadOutcome:
             photo.camera, layout_hash(photo.image),
         )
         thumbnail = photo.thumbnail_jpeg()
-        keypoints = thumbnail_keypoints(thumbnail, photo.width, photo.height)
+        keypoints = stored_keypoints.stored_form(thumbnail, (photo.width, photo.height))
         return Decoded(file_id, meta, thumbnail,
                        None if keypoints is None else (stored_keypoints.STORED_VERSION, keypoints),
                        context.prepare(photo.image))
@@ -82,14 +82,3 @@ def read_one(file_id: int, path: str, context: ReadContext) -> ReadOutcome:
             file_id, "not enough memory to decode this image", vanished=False, transient=True
         )
 
-
-def thumbnail_keypoints(thumbnail: bytes, width: int, height: int) -> bytes | None:
-    """The thumbnail's keypoints for the duplicate check and precise search, encoded to be
-    stored; None when they cannot be detected (they are then detected when needed)."""
-    import cv2
-
-    try:
-        found = stored_keypoints.thumbnail_keypoints(thumbnail, (width, height))
-    except (OSError, ValueError, cv2.error):
-        return None
-    return stored_keypoints.encode(found)

@@ -36,6 +36,17 @@ def thumbnail_keypoints(jpeg: bytes, original_size: tuple[int, int]) -> Keypoint
     return detect_image(image, CONFIRM_KEYPOINTS, original_size)
 
 
+def stored_form(jpeg: bytes, original_size: tuple[int, int]) -> bytes | None:
+    """The thumbnail's keypoints encoded to be stored; None when they cannot be detected
+    (damaged bytes, OpenCV failing: they are then detected when a check needs them)."""
+    import cv2
+
+    try:
+        return encode(thumbnail_keypoints(jpeg, original_size))
+    except (OSError, ValueError, cv2.error):
+        return None
+
+
 def encode(keypoints: KeypointSet) -> bytes:
     """A plain SIFT set as bytes (about 150 bytes a keypoint), every value kept exactly."""
     if keypoints.kind != CONFIRM_KEYPOINTS or keypoints.mirrored:

@@ -386,7 +386,7 @@ def catalog_features(
         key = (record.path, record.mtime_ns, record.size)
         size = (record.width or 0, record.height or 0)
         held = decode(stored[record.id], size) if record.id in stored and min(size) > 0 else None
-        held = held or cached_thumbnail(key, kind)
+        held = held if held is not None else cached_thumbnail(key, kind)
         sources[hit.file_id] = (key, catalog.thumbnail(record.id) if held is None else held, size)
 
     def features(hit: SearchHit) -> KeypointSet:
