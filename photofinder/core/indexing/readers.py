@@ -81,4 +81,3 @@ def read_one(file_id: int, path: str, context: ReadContext) -> ReadOutcome:
         return Failed(
             file_id, "not enough memory to decode this image", vanished=False, transient=True
         )
-
