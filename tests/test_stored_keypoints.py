@@ -4,20 +4,28 @@ another version, and never a reason for a photo to fail indexing."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from photofinder.core.duplicates.pair_check import PhotoSource, photo_view, same_photo
 from photofinder.core.duplicates.review import GeometricConfirmer
 from photofinder.core.indexing import keypoint_backfill
 from photofinder.core.library import Library
 from photofinder.core.matching import stored_keypoints
-from photofinder.core.matching.keypoints import KeypointSet
-from photofinder.core.matching.stored_keypoints import STORED_VERSION, decode, encode
+from photofinder.core.matching.keypoints import KeypointSet, detect_image
+from photofinder.core.matching.stored_keypoints import (
+    CONFIRM_LIMIT,
+    CONFIRM_SIDE,
+    STORED_VERSION,
+    decode,
+    encode,
+)
 from photofinder.core.progress import CancelToken, Progress
 from photofinder.core.storage.catalog import Catalog
 from tests.support.old_catalogue import catalogue_at
@@ -43,6 +51,18 @@ def test_a_stored_set_reads_back_exactly_at_the_photo_size(tmp_path: Path) -> No
     assert found.count > 50 and back is not None and larger is not None
     assert same_sets(back, found)
     assert larger.points() == pytest.approx(found.points() * 2)
+
+
+def test_only_the_strongest_keypoints_are_kept(tmp_path: Path) -> None:
+    source = saved_source("a.jpg", textured(1, (640, 480)), tmp_path)
+    assert source.thumbnail is not None
+    with Image.open(io.BytesIO(source.thumbnail)) as thumbnail:
+        image = thumbnail.convert("RGB")
+    image.thumbnail((CONFIRM_SIDE, CONFIRM_SIDE), Image.Resampling.BILINEAR)
+    every = detect_image(image, "SIFT", (640, 480))
+    kept = detected(source)
+    assert every.count > CONFIRM_LIMIT >= kept.count > 0.9 * CONFIRM_LIMIT
+    assert kept.responses.min() >= np.sort(every.responses)[-CONFIRM_LIMIT]
 
 
 @pytest.mark.parametrize("damage", ["cut short", "one byte more", "another format", "empty"])

@@ -51,7 +51,7 @@ class ReviewSettings:
 
 # The version of what geometric_confirmer decides: verdicts stored under another are checked
 # again (photofinder.core.duplicates.verdicts). Bump it whenever the checker's verdicts change.
-CHECKER_VERSION = "7"
+CHECKER_VERSION = "8"
 
 
 class GeometricConfirmer:

@@ -133,24 +133,25 @@ class KeypointSet:
 _local = threading.local()
 
 
-def _detector(kind: str) -> Any:
-    """One detector per thread and kind (OpenCV detectors are not documented as thread-safe)."""
+def _detector(kind: str, limit: int = MAX_FEATURES) -> Any:
+    """One detector per thread, kind and limit (OpenCV detectors are not documented as
+    thread-safe)."""
     import cv2
 
-    cache: dict[str, Any] | None = getattr(_local, "detectors", None)
+    cache: dict[tuple[str, int], Any] | None = getattr(_local, "detectors", None)
     if cache is None:
         cache = {}
         _local.detectors = cache
-    if kind not in cache:
+    if (kind, limit) not in cache:
         if kind == "SIFT":
-            cache[kind] = cv2.SIFT_create(  # type: ignore[attr-defined]
-                MAX_FEATURES, 3, 0.04, 10, 1.6, cv2.CV_8U
+            cache[kind, limit] = cv2.SIFT_create(  # type: ignore[attr-defined]
+                limit, 3, 0.04, 10, 1.6, cv2.CV_8U
             )
         else:
-            cache[kind] = cv2.ORB_create(  # type: ignore[attr-defined]
-                MAX_FEATURES, 1.2, 8, 15, 0, 2, cv2.ORB_HARRIS_SCORE, 15
+            cache[kind, limit] = cv2.ORB_create(  # type: ignore[attr-defined]
+                limit, 1.2, 8, 15, 0, 2, cv2.ORB_HARRIS_SCORE, 15
             )
-    return cache[kind]
+    return cache[kind, limit]
 
 
 def working_image(image: Image.Image, max_side: int = WORKING_MAX_SIDE) -> Image.Image:
@@ -176,8 +177,10 @@ def detect_image(
     original_size: tuple[int, int] | None = None,
     mirrored: bool = False,
     max_side: int = WORKING_MAX_SIDE,
+    limit: int = MAX_FEATURES,
 ) -> KeypointSet:
-    """Detect keypoints on `image` (its longer side reduced to `max_side` first).
+    """Detect at most `limit` keypoints, the strongest, on `image` (its longer side reduced to
+    `max_side` first).
     `original_size` is the size its coordinates should map to (default: the image's own
     size). `mirrored` detects on the left-right mirror image (SIFT and ORB are not
     mirror-invariant), keeping `points()` in the unmirrored image's coordinates."""
@@ -185,12 +188,12 @@ def detect_image(
 
     kind = keypoint_type(kind).name
     if mirrored and kind == "SIFT":
-        return mirror_of(detect_image(image, kind, original_size, max_side=max_side))
+        return mirror_of(detect_image(image, kind, original_size, max_side=max_side, limit=limit))
     work = working_image(image, max_side)
     if mirrored:
         work = work.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     grey = cv2.cvtColor(np.asarray(work), cv2.COLOR_RGB2GRAY)
-    keypoints, descriptors = _detector(kind).detectAndCompute(grey, None)
+    keypoints, descriptors = _detector(kind, limit).detectAndCompute(grey, None)
     n = len(keypoints)
     width = 128 if kind == "SIFT" else 32
     if descriptors is None or n == 0:

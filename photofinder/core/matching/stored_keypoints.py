@@ -1,10 +1,10 @@
 """Keypoints detected once per photo, while it is indexed, and kept in the catalogue beside
 its thumbnail: the duplicate check and precise search read them instead of detecting again.
 
-They are the thumbnail's SIFT keypoints at CONFIRM_SIDE, exactly as the duplicate check
-detects them, stored losslessly (so a check on stored keypoints gives the verdict a check on
-detected ones gives). A stored set is known by STORED_VERSION: sets stored under another, or
-damaged ones, are ignored and the keypoints detected again."""
+They are the thumbnail's strongest CONFIRM_LIMIT SIFT keypoints at CONFIRM_SIDE, exactly as
+the duplicate check detects them, stored losslessly (so a check on stored keypoints gives the
+verdict a check on detected ones gives). A stored set is known by STORED_VERSION: sets stored
+under another, or damaged ones, are ignored and the keypoints detected again."""
 
 from __future__ import annotations
 
@@ -19,7 +19,11 @@ from photofinder.core.matching.keypoints import KeypointSet, detect_image
 CONFIRM_KEYPOINTS = "SIFT"
 # SIFT on the thumbnail at this side (256: twice the time, same duplicate verdicts).
 CONFIRM_SIDE = 192
-STORED_VERSION = f"{CONFIRM_KEYPOINTS}-{CONFIRM_SIDE}-1"  # change with what is stored
+# The strongest this many (of about 230 at 192 px): the check's matching costs the product
+# of two photos' counts, the catalogue 150 bytes a keypoint.
+CONFIRM_LIMIT = 150
+# Change with what is stored:
+STORED_VERSION = f"{CONFIRM_KEYPOINTS}-{CONFIRM_SIDE}-{CONFIRM_LIMIT}-1"
 _MAGIC = b"PFK1"
 _HEADER = struct.Struct("<4sIII")  # magic, keypoints, working width, working height
 _DESCRIPTOR_BYTES = 128
@@ -28,12 +32,13 @@ _BYTES_PER_KEYPOINT = 5 * 4 + 4 + _DESCRIPTOR_BYTES
 
 
 def thumbnail_keypoints(jpeg: bytes, original_size: tuple[int, int]) -> KeypointSet:
-    """The keypoints the duplicate check uses: of the stored thumbnail (encoded bytes) at
-    CONFIRM_SIDE, mapped to the photo's original size. Raises OSError for damaged bytes."""
+    """The keypoints the duplicate check uses: the strongest CONFIRM_LIMIT of the stored
+    thumbnail (encoded bytes) at CONFIRM_SIDE, mapped to the photo's original size. Raises
+    OSError for damaged bytes."""
     with Image.open(io.BytesIO(jpeg)) as thumbnail:
         image = thumbnail.convert("RGB")
     image.thumbnail((CONFIRM_SIDE, CONFIRM_SIDE), Image.Resampling.BILINEAR)
-    return detect_image(image, CONFIRM_KEYPOINTS, original_size)
+    return detect_image(image, CONFIRM_KEYPOINTS, original_size, limit=CONFIRM_LIMIT)
 
 
 def stored_form(jpeg: bytes, original_size: tuple[int, int]) -> bytes | None:
