@@ -578,6 +578,7 @@ def duplicates_phase(folder: Path, data_dir: Path, device: str, sources: list[So
                                                           plan)
             results.append(DuplicateResult(strictness, first_seconds, second_seconds, same,
                                            len(first), relations, precision, lenient, recall))
+            print_duplicate_result(results[-1])  # as it comes: at 100,000 photos it takes time
     return DuplicatePhase(results, peak_now())
 
 
@@ -640,18 +641,16 @@ def print_index(result: IndexResult) -> None:
           f"peak memory {result.peak}")
 
 
-def print_duplicates(phase: DuplicatePhase) -> None:
-    """Per strictness: both times, the groups, the pairs by relation, precision, recall."""
-    for result in phase.results:
-        pairs = sum(result.relations.values())
-        breakdown = ", ".join(f"{k} {v}" for k, v in result.relations.items())
-        print(f"duplicates {result.strictness.value}: first run {result.first_seconds:.1f} s, "
-              f"second run {result.second_seconds:.2f} s "
-              f"({'same groups' if result.same else 'OTHER GROUPS'})")
-        print(f"  {result.groups} groups, {pairs} pairs ({breakdown}): pair precision "
-              f"{result.precision:.3f} ({result.lenient_precision:.3f} counting shared crops "
-              f"as right), recall {result.recall:.3f}")
-    print(f"duplicate search peak memory {phase.peak}")
+def print_duplicate_result(result: DuplicateResult) -> None:
+    """One strictness: both times, the groups, the pairs by relation, precision, recall."""
+    pairs = sum(result.relations.values())
+    breakdown = ", ".join(f"{k} {v}" for k, v in result.relations.items())
+    print(f"duplicates {result.strictness.value}: first run {result.first_seconds:.1f} s, "
+          f"second run {result.second_seconds:.2f} s "
+          f"({'same groups' if result.same else 'OTHER GROUPS'})")
+    print(f"  {result.groups} groups, {pairs} pairs ({breakdown}): pair precision "
+          f"{result.precision:.3f} ({result.lenient_precision:.3f} counting shared crops "
+          f"as right), recall {result.recall:.3f}", flush=True)
 
 
 def print_search(plain: SearchResult, precise: SearchResult) -> None:
@@ -672,8 +671,9 @@ def run(args: argparse.Namespace, folder: Path, data_dir: Path) -> None:
     plan = Plan(sources, args.photos, args.seed)
     generate(folder, plan, args.data, args.workers)
     print_index(in_own_process(index_phase, folder, data_dir, args.device))
-    print_duplicates(in_own_process(duplicates_phase, folder, data_dir, args.device, sources,
-                                    args.photos, args.seed))
+    phase = in_own_process(duplicates_phase, folder, data_dir, args.device, sources,
+                           args.photos, args.seed)
+    print(f"duplicate search peak memory {phase.peak}")
     if not args.skip_search:
         plain = in_own_process(search_phase, folder, data_dir, False, args.device, sources,
                                args.photos, args.seed)
