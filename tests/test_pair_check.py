@@ -60,9 +60,9 @@ def test_a_mirrored_crop_is_found_with_one_detection_per_photo(
     detections: list[int] = []
     detector = keypoints._detector
 
-    def counted(kind: str) -> Any:
+    def counted(kind: str, limit: int) -> Any:
         detections.append(1)
-        return detector(kind)
+        return detector(kind, limit)
 
     monkeypatch.setattr(keypoints, "_detector", counted)
     assert same_photo(views[1], views[0]) is True
