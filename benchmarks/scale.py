@@ -527,14 +527,6 @@ class DuplicateResult:
     recall: float
 
 
-@dataclass(frozen=True)
-class DuplicatePhase:
-    """Every strictness's result and the phase's peak memory."""
-
-    results: list[DuplicateResult]
-    peak: Peak
-
-
 def found_pairs(groups: Sequence[Sequence[str]], plan: Plan) -> set[tuple[int, int]]:
     """Every pair of file indices within one group."""
     pairs: set[tuple[int, int]] = set()
@@ -561,10 +553,10 @@ def score(strictness: Strictness, pairs: set[tuple[int, int]], plan: Plan
 
 
 def duplicates_phase(folder: Path, data_dir: Path, device: str, sources: list[Source],
-                     photos: int, seed: int) -> DuplicatePhase:
-    """Each strictness twice in a row, near first (the default), on the indexed library."""
+                     photos: int, seed: int) -> Peak:
+    """Each strictness twice in a row, near first (the default), on the indexed library, each
+    printed as it is done (at 100,000 photos it takes time); the phase's peak memory."""
     plan = Plan(sources, photos, seed)
-    results = []
     with Library(data_dir, device=device) as library:
         for strictness in (Strictness.NEAR, Strictness.SIMILAR, Strictness.EXACT):
             runs = []
@@ -576,10 +568,10 @@ def duplicates_phase(folder: Path, data_dir: Path, device: str, sources: list[So
             same = {frozenset(g) for g in first} == {frozenset(g) for g in second}
             relations, precision, lenient, recall = score(strictness, found_pairs(first, plan),
                                                           plan)
-            results.append(DuplicateResult(strictness, first_seconds, second_seconds, same,
-                                           len(first), relations, precision, lenient, recall))
-            print_duplicate_result(results[-1])  # as it comes: at 100,000 photos it takes time
-    return DuplicatePhase(results, peak_now())
+            print_duplicate_result(DuplicateResult(
+                strictness, first_seconds, second_seconds, same, len(first), relations,
+                precision, lenient, recall))
+    return peak_now()
 
 
 @dataclass(frozen=True)
@@ -671,9 +663,9 @@ def run(args: argparse.Namespace, folder: Path, data_dir: Path) -> None:
     plan = Plan(sources, args.photos, args.seed)
     generate(folder, plan, args.data, args.workers)
     print_index(in_own_process(index_phase, folder, data_dir, args.device))
-    phase = in_own_process(duplicates_phase, folder, data_dir, args.device, sources,
-                           args.photos, args.seed)
-    print(f"duplicate search peak memory {phase.peak}")
+    peak = in_own_process(duplicates_phase, folder, data_dir, args.device, sources,
+                          args.photos, args.seed)
+    print(f"duplicate search peak memory {peak}")
     if not args.skip_search:
         plain = in_own_process(search_phase, folder, data_dir, False, args.device, sources,
                                args.photos, args.seed)

@@ -19,8 +19,8 @@ from photofinder.core.matching.keypoints import KeypointSet, detect_image
 CONFIRM_KEYPOINTS = "SIFT"
 # SIFT on the thumbnail at this side (256: twice the time, same duplicate verdicts).
 CONFIRM_SIDE = 192
-# The strongest this many (of about 230 at 192 px): the check's matching costs the product
-# of two photos' counts, the catalogue 150 bytes a keypoint.
+# The strongest this many (of 230-280 at 192 px): each keypoint is 152 bytes of catalogue;
+# the verdicts stay those of every keypoint (docs/benchmarks.md, checker version 8).
 CONFIRM_LIMIT = 150
 # Change with what is stored:
 STORED_VERSION = f"{CONFIRM_KEYPOINTS}-{CONFIRM_SIDE}-{CONFIRM_LIMIT}-1"
