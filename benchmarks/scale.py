@@ -14,12 +14,12 @@ the set there and reuses (or completes, after an interruption) what is already t
 
 Each phase runs in its own process, so each peak memory is its own (ru_maxrss of the process,
 and of its children if any): indexing (`Library.update`), duplicate search at each strictness
-(first and second run), plain search (latency of single queries, then 200 streamed) and
-precise search (`verify=True`, 200 streamed). Pair scores: a found pair is what the plan made
-it: identical, edited (a copy), scene (another shot), "shared crop" (two pictures whose tiles
-crop one photo at overlapping places: made so by chance, not planted) or unrelated. Precision
-counts as right: identical pairs (exact); identical and edited (near); all three (similar).
-Recall is over the planted pairs those kinds make.
+(first and second run, then once more in a new process), plain search (latency of single
+queries, then 200 streamed) and precise search (`verify=True`, 200 streamed). Pair scores: a
+found pair is what the plan made it: identical, edited (a copy), scene (another shot), "shared
+crop" (two pictures whose tiles crop one photo at overlapping places: made so by chance, not
+planted) or unrelated. Precision counts as right: identical pairs (exact); identical and edited
+(near); all three (similar). Recall is over the planted pairs those kinds make.
     python -m benchmarks.scale [--photos 100000] [--keep DIR] [--data-dir D] [--seed 0]
         [--workers N] [--skip-search]
 """
@@ -574,6 +574,18 @@ def duplicates_phase(folder: Path, data_dir: Path, device: str, sources: list[So
     return peak_now()
 
 
+def reopened_phase(data_dir: Path, device: str) -> list[tuple[Strictness, float, int]]:
+    """Each strictness once more in a new process, as a later `photofinder duplicates` or the
+    app started again: (strictness, seconds from opening the library to its groups, groups)."""
+    runs = []
+    for strictness in (Strictness.NEAR, Strictness.SIMILAR, Strictness.EXACT):
+        started = time.perf_counter()
+        with Library(data_dir, device=device) as library:
+            groups = library.duplicates(strictness)
+        runs.append((strictness, time.perf_counter() - started, len(groups)))
+    return runs
+
+
 @dataclass(frozen=True)
 class SearchResult:
     """A search phase: the first query's time, single-query latencies, the streamed run's
@@ -666,6 +678,10 @@ def run(args: argparse.Namespace, folder: Path, data_dir: Path) -> None:
     peak = in_own_process(duplicates_phase, folder, data_dir, args.device, sources,
                           args.photos, args.seed)
     print(f"duplicate search peak memory {peak}")
+    reopened = in_own_process(reopened_phase, data_dir, args.device)
+    print("duplicates again in a new process (library opened, groups given): " + ", ".join(
+        f"{strictness.value} {seconds:.2f} s ({groups} groups)"
+        for strictness, seconds, groups in reopened), flush=True)
     if not args.skip_search:
         plain = in_own_process(search_phase, folder, data_dir, False, args.device, sources,
                                args.photos, args.seed)

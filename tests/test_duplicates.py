@@ -348,16 +348,16 @@ def test_checking_candidates_reports_progress_and_can_be_cancelled(
     library: Library, tmp_path: Path
 ) -> None:
     library_with_copies(library, tmp_path)
-    seen: list[tuple[str, int, int]] = []
-    library.duplicates(progress=lambda p: seen.append((p.stage, p.done, p.total)))
-    assert seen and seen[-1][0] == "checking pairs" and seen[-1][1] == seen[-1][2] > 0
-    checking = [(done, total) for stage, done, total in seen if stage == "checking pairs"]
-    assert checking == sorted(checking) and len({total for _, total in checking}) == 1  # waves
     token = CancelToken()
     token.cancel()
     with pytest.raises(Cancelled):
         library.duplicates(cancel=token)
-    assert len(library.duplicates()) == 2  # nothing was lost
+    seen: list[tuple[str, int, int]] = []
+    assert len(library.duplicates(progress=lambda p: seen.append((p.stage, p.done, p.total)))
+               ) == 2  # nothing was lost
+    assert seen and seen[-1][0] == "checking pairs" and seen[-1][1] == seen[-1][2] > 0
+    checking = [(done, total) for stage, done, total in seen if stage == "checking pairs"]
+    assert checking == sorted(checking) and len({total for _, total in checking}) == 1  # waves
 
 
 def test_the_check_gives_one_verdict_whichever_photo_comes_first(

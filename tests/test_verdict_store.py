@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from photofinder.core.duplicates import review
+from photofinder.core.duplicates import remembered_groups, review
 from photofinder.core.duplicates.grouping import Strictness
 from photofinder.core.duplicates.verdicts import remembered
 from photofinder.core.library import Library
@@ -155,7 +155,7 @@ def test_a_read_only_catalogue_checks_and_does_not_fail(catalog: Catalog) -> Non
 def test_a_catalogue_locked_by_another_process_does_not_fail_the_run(
     catalog: Catalog, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(catalog_verdicts, "VERDICT_WRITE_TIMEOUT_S", 0.05)
+    monkeypatch.setattr(catalog_verdicts, "CACHE_WRITE_TIMEOUT_S", 0.05)
     other = sqlite3.connect(catalog.path, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")  # another writer holds the catalogue
     checker = Counting()
@@ -218,8 +218,10 @@ def test_repair_drops_the_verdicts_like_the_other_caches(
 # --- the duplicate search -------------------------------------------------------------------
 @pytest.fixture
 def counted_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """How many pairs the real geometric checker was asked about, per run."""
+    """How many pairs the real geometric checker was asked about, per run. Every run searches
+    (the groups of the last are not recalled), so that the verdicts are what answer."""
     asked: list[int] = []
+    monkeypatch.setattr(remembered_groups, "recall", lambda catalog, key: None)
 
     class Counting(review.GeometricConfirmer):
         def __init__(self, catalog: Catalog) -> None:

@@ -459,9 +459,9 @@ class Library:
         `Cancelled` when `cancel` is cancelled while candidates are checked."""
         from photofinder.core.duplicates.review import review_duplicates
 
-        return review_duplicates(
-            self.index, self.catalog, strictness, geometric, progress, cancel
-        )
+        key = IndexKey(self.info.name, self.info.version, self.info.dim)
+        return review_duplicates(self.catalog, key, lambda: self.index, strictness, geometric,
+                                 progress, cancel)
 
     def status(self) -> LibraryStatus:
         catalog = self.catalog

@@ -338,8 +338,9 @@ def test_pairs_checked_in_worker_processes_from_the_gui(
         return started[-1]
 
     monkeypatch.setattr(review_module, "CheckPool", functools.partial(in_workers))
-    with view.session.library.catalog.transaction():  # forget the verdicts: check them again
+    with view.session.library.catalog.transaction():  # forget groups and verdicts: check again
         view.session.library.catalog._conn.execute("DELETE FROM verdicts")
+        view.session.library.catalog._conn.execute("DELETE FROM duplicate_results")
     errors: list[str] = []
     view.error.connect(errors.append)
     view.refresh()

@@ -169,6 +169,17 @@ class DuplicateSearch:
     reference_folders: Sequence[str] = ()
 
 
+@dataclass(frozen=True)
+class FoundGroups:
+    """A search's groups before keepers, each with its weakest similarity, and what they
+    depend on outside the catalogue: the catalogue ids of every photo of a candidate pair
+    (sorted) and those of them that were not there (not regular files at their paths)."""
+
+    groups: list[tuple[list[FileRecord], float]]
+    considered: list[int]
+    absent: list[int]
+
+
 def find_duplicates(
     index: VectorIndex,
     catalog: Catalog,
@@ -176,15 +187,27 @@ def find_duplicates(
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
 ) -> list[DuplicateGroup]:
-    """Duplicate groups, largest reclaimable space first, each with a suggested keeper.
-    Checking the candidates reports progress and stops between chunks when cancelled
-    (raising `Cancelled`).
+    """Duplicate groups, largest reclaimable space first, each with a suggested keeper
+    (`find_groups`, then `with_keepers`)."""
+    return with_keepers(find_groups(index, catalog, search, progress, cancel).groups, search)
+
+
+def find_groups(
+    index: VectorIndex,
+    catalog: Catalog,
+    search: DuplicateSearch = DuplicateSearch(),
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+) -> FoundGroups:
+    """The groups of the library's duplicates. Checking the candidates reports progress and
+    stops between chunks when cancelled (raising `Cancelled`).
 
     Only photos that are regular files at their paths now take part (a catalogued photo of
     a folder not found, or a link, never does), and the groups depend on the photos alone,
     not on the order they were catalogued in."""
-    records, pairs, exact, turned = _candidates(index, catalog, search.strictness)
-    pairs, not_duplicates = _without_dismissed(pairs, records, search.dismissed)
+    found = _candidates(index, catalog, search.strictness)
+    records = found.records
+    pairs, not_duplicates = _without_dismissed(found.pairs, records, search.dismissed)
     if search.strictness is Strictness.EXACT:
         stars = star_groups(pairs)
     else:
@@ -192,11 +215,20 @@ def find_duplicates(
         if search.confirm is not None:
             check = partial(_check_in_chunks, confirm=search.confirm, records=records,
                             progress=progress, cancel=cancel)
-        stars = _near_groups(pairs, THRESHOLDS[search.strictness], check, exact, turned,
-                             not_duplicates)
-    groups = [_with_keeper([records[i] for i in ids], weakest, search) for ids, weakest in stars]
-    groups.sort(key=lambda g: (-g.reclaimable_bytes, g.paths[0]))
-    return groups
+        stars = _near_groups(pairs, THRESHOLDS[search.strictness], check, found.exact,
+                             found.turned, not_duplicates)
+    groups = [([records[n] for n in numbers], weakest) for numbers, weakest in stars]
+    return FoundGroups(groups, found.considered, found.absent)
+
+
+def with_keepers(
+    groups: Iterable[tuple[list[FileRecord], float]], search: DuplicateSearch
+) -> list[DuplicateGroup]:
+    """The groups, each sorted by path with the keeper the rules suggest, largest
+    reclaimable space first."""
+    found = [_with_keeper(records, weakest, search) for records, weakest in groups]
+    found.sort(key=lambda g: (-g.reclaimable_bytes, g.paths[0]))
+    return found
 
 
 def _without_dismissed(
@@ -241,22 +273,33 @@ def _with_keeper(
     return DuplicateGroup(members, weakest, keeper)
 
 
-def _candidates(
-    index: VectorIndex, catalog: Catalog, strictness: Strictness
-) -> tuple[dict[int, FileRecord], dict[Pair, float], set[Pair], set[Pair]]:
-    """(records, candidate pairs, exact pairs, turned pairs) of the photos present now, each
-    photo numbered by content (`content_order`) instead of by its catalogue id, pairs sorted:
-    what follows breaks its ties by these numbers, so the groups are a function of the photos.
-    A RAW file and its JPEG are never a pair."""
+@dataclass(frozen=True)
+class _Candidates:
+    """The photos present now, each numbered by content (`content_order`) instead of by its
+    catalogue id, their candidate pairs (sorted), which of them are exact copies and which
+    turned copies, and the catalogue ids considered and absent (FoundGroups)."""
+
+    records: dict[int, FileRecord]
+    pairs: dict[Pair, float]
+    exact: set[Pair]
+    turned: set[Pair]
+    considered: list[int]
+    absent: list[int]
+
+
+def _candidates(index: VectorIndex, catalog: Catalog, strictness: Strictness) -> _Candidates:
+    """The candidates of the photos present now. What follows breaks its ties by their
+    content numbers, so the groups are a function of the photos. A RAW file and its JPEG are
+    never a pair."""
     copies = catalog.hash_groups()
     close: dict[Pair, float] = {}
     turned: dict[Pair, float] = {}
     if strictness is not Strictness.EXACT:
         close = neighbour_pairs(index, catalog, THRESHOLDS[strictness].candidate)
         turned = turned_pairs(catalog)
-    wanted = {i for group in copies for i in group} | _ids_in(close) | _ids_in(turned)
+    wanted = sorted({i for group in copies for i in group} | _ids_in(close) | _ids_in(turned))
     present = PresentFiles()
-    found = catalog.files_by_ids(sorted(wanted))
+    found = catalog.files_by_ids(wanted)
     number = content_order([r for r in found.values() if present(r.path)])
     records = {number[i]: r for i, r in found.items() if i in number}
     pairs = exact_pairs(sorted(number[i] for i in group if i in number) for group in copies)
@@ -266,7 +309,8 @@ def _candidates(
     pairs |= turned
     names = {n: sibling_name(r.path) for n, r in records.items()}
     pairs = {p: pairs[p] for p in sorted(pairs) if not _siblings(names[p[0]], names[p[1]])}
-    return records, pairs, exact, set(turned)
+    absent = [i for i in wanted if i not in number]
+    return _Candidates(records, pairs, exact, set(turned), wanted, absent)
 
 
 def content_order(records: Iterable[FileRecord]) -> dict[int, int]:

@@ -5,23 +5,28 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
+from photofinder.core.duplicates import remembered_groups
+from photofinder.core.duplicates.candidates import bring_candidates_up_to_date
 from photofinder.core.duplicates.check_pool import CheckPool, tasks_of
 from photofinder.core.duplicates.grouping import (
+    Confirm,
     DuplicateGroup,
     DuplicateSearch,
     Strictness,
-    find_duplicates,
+    find_groups,
+    with_keepers,
 )
 from photofinder.core.duplicates.keepers import DEFAULT_RULES, RULES
 from photofinder.core.duplicates.pair_check import PhotoSource, oriented, other_moments
+from photofinder.core.duplicates.remembered_groups import search_key
 from photofinder.core.duplicates.verdicts import remembered
 from photofinder.core.matching.stored_keypoints import STORED_VERSION
 from photofinder.core.progress import CancelToken, ProgressCallback, ignore_progress
 from photofinder.core.storage.catalog import Catalog, FileRecord
-from photofinder.core.storage.vector_index import VectorIndex
+from photofinder.core.storage.vector_index import IndexKey, VectorIndex
 
 NOT_DUPLICATE = "not_duplicate"
 KEEP_ALL = "keep_all"
@@ -92,24 +97,55 @@ def geometric_confirmer(catalog: Catalog) -> GeometricConfirmer:
 
 
 def review_duplicates(
-    index: VectorIndex,
     catalog: Catalog,
+    key: IndexKey,
+    open_index: Callable[[], VectorIndex],
     strictness: Strictness,
     geometric: bool = True,
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
 ) -> list[DuplicateGroup]:
+    """The library's duplicate groups with the keepers its settings suggest: those remembered
+    when nothing they depend on has changed (photofinder.core.duplicates.remembered_groups),
+    else found again (the index opened only then) and remembered, unless a pair could not be
+    checked this time."""
     settings = ReviewSettings.load(catalog)
+    search = DuplicateSearch(
+        strictness,
+        dismissed=catalog.decided_pairs,
+        rules=settings.rules,
+        preferred_folders=settings.preferred_folders,
+        reference_folders=settings.reference_folders,
+    )
+    result_key = search_key(strictness, key.method, key.version,
+                            CHECKER_VERSION if geometric else None)
+    groups = remembered_groups.recall(catalog, result_key)
+    if groups is not None:
+        return with_keepers(groups, search)
+    index = open_index()
+    bring_candidates_up_to_date(index, catalog)  # before the counter: what it writes is read
+    changes = catalog.change_count()
     with geometric_confirmer(catalog) as confirmer:
-        search = DuplicateSearch(
-            strictness,
-            confirm=remembered(confirmer, catalog, CHECKER_VERSION) if geometric else None,
-            dismissed=catalog.decided_pairs,
-            rules=settings.rules,
-            preferred_folders=settings.preferred_folders,
-            reference_folders=settings.reference_folders,
-        )
-        return find_duplicates(index, catalog, search, progress=progress, cancel=cancel)
+        confirm = _Answered(remembered(confirmer, catalog, CHECKER_VERSION))
+        if geometric:
+            search = replace(search, confirm=confirm)
+        found = find_groups(index, catalog, search, progress=progress, cancel=cancel)
+    if confirm.all_answered:
+        remembered_groups.remember(catalog, result_key, changes, found)
+    return with_keepers(found.groups, search)
+
+
+class _Answered:
+    """A check that tells whether it gave every pair a verdict (None: could not be checked)."""
+
+    def __init__(self, confirm: Confirm) -> None:
+        self._confirm = confirm
+        self.all_answered = True
+
+    def __call__(self, pairs: list[tuple[FileRecord, FileRecord]]) -> Sequence[bool | None]:
+        verdicts = self._confirm(pairs)
+        self.all_answered = self.all_answered and None not in verdicts
+        return verdicts
 
 
 def _pairs_of(records: Sequence[FileRecord]) -> list[tuple[str, str]]:

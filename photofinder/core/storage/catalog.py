@@ -2,8 +2,8 @@
 
 `Catalog` is one class to its callers; each concern lives in its own module beside this one
 (the connection and settings, roots, files, vectors and neighbours, duplicate data, the
-duplicate checker's verdicts, stored keypoints) as a class over the same connection, and
-`Catalog` composes them."""
+duplicate checker's verdicts, stored keypoints, the change counter and remembered duplicate
+groups) as a class over the same connection, and `Catalog` composes them."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from photofinder.core.storage.catalog_records import (
     path_from_db,
     path_to_db,
 )
+from photofinder.core.storage.catalog_results import ResultTables
 from photofinder.core.storage.catalog_roots import RootsTables
 from photofinder.core.storage.catalog_vectors import VectorTables
 from photofinder.core.storage.catalog_verdicts import VerdictTables
@@ -38,6 +39,6 @@ __all__ = [
 
 class Catalog(
     RootsTables, FileLookups, FileStates, VectorTables, DuplicateTables, VerdictTables,
-    KeypointTables, SettingsTable,
+    KeypointTables, ResultTables, SettingsTable,
 ):
     """One SQLite connection; use one Catalog per thread (WAL lets readers run beside a writer)."""

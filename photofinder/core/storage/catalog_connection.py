@@ -12,6 +12,9 @@ from photofinder.core.storage.schema import migrate, refuse_emptied_catalog
 from photofinder.core.storage.sqlite_errors import catalog_error
 
 BUSY_TIMEOUT_S = 30.0  # how long a write waits for another process's transaction to end
+# Writing a cache (verdicts, remembered groups) waits this long, not BUSY_TIMEOUT_S, for another
+# process's write to end (its caller then carries on without storing).
+CACHE_WRITE_TIMEOUT_S = 2.0
 
 
 class CatalogConnection:
@@ -67,6 +70,15 @@ class CatalogConnection:
             raise
         finally:
             self._in_tx = False
+
+    @contextmanager
+    def _busy_timeout(self, seconds: float) -> Iterator[None]:
+        """Wait at most `seconds` for a lock inside the block, then as long as usual again."""
+        self._conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
+        try:
+            yield
+        finally:
+            self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
 
 
 class SettingsTable(CatalogConnection):

@@ -48,6 +48,17 @@ class FileLookups(CatalogConnection):
                 found[record.id] = record
         return found
 
+    def paths_by_ids(self, ids: Iterable[int]) -> dict[int, str]:
+        """id -> path of the files with these ids (those catalogued)."""
+        found: dict[int, str] = {}
+        id_list = list(ids)
+        for start in range(0, len(id_list), IDS_PER_QUERY):
+            chunk = id_list[start : start + IDS_PER_QUERY]
+            found.update(
+                (int(i), path_from_db(p)) for i, p in self._conn.execute(
+                    f"SELECT id, path FROM files WHERE id IN ({id_marks(chunk)})", chunk))
+        return found
+
     def files_under(self, root_id: int) -> dict[str, tuple[int, int, int]]:
         """path -> (id, size, mtime_ns) of every file catalogued under a root."""
         rows = self._conn.execute(

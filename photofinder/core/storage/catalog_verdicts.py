@@ -4,16 +4,12 @@ A cache: `photofinder repair` drops it, and a new checker version ignores the ol
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 
-from photofinder.core.storage.catalog_connection import BUSY_TIMEOUT_S, CatalogConnection
+from photofinder.core.storage.catalog_connection import CACHE_WRITE_TIMEOUT_S, CatalogConnection
 
 HashPair = tuple[str, str]  # two content hashes, the smaller first
 LOOKUP_CHUNK = 400  # pairs per query: 2 variables each, under SQLite's oldest limit of 999
-# Verdicts are only a cache: storing them waits this long, not BUSY_TIMEOUT_S, for another
-# process's write to end (its caller then carries on without storing).
-VERDICT_WRITE_TIMEOUT_S = 2.0
 
 
 def hash_pair(a: str, b: str) -> HashPair:
@@ -42,23 +38,14 @@ class VerdictTables(CatalogConnection):
 
     def add_verdicts(self, verdicts: Mapping[HashPair, bool], version: str) -> None:
         """Store verdicts of `version` in one transaction, waiting at most
-        VERDICT_WRITE_TIMEOUT_S for another writer (CatalogError when it does not finish)."""
+        CACHE_WRITE_TIMEOUT_S for another writer (CatalogError when it does not finish)."""
         if not verdicts:
             return
         rows = [(*hash_pair(a, b), version, int(same)) for (a, b), same in verdicts.items()]
-        with self._busy_timeout(VERDICT_WRITE_TIMEOUT_S), self.transaction():
+        with self._busy_timeout(CACHE_WRITE_TIMEOUT_S), self.transaction():
             self._conn.executemany(
                 "INSERT OR REPLACE INTO verdicts(hash_a, hash_b, version, same) "
                 "VALUES (?, ?, ?, ?)", rows)
 
     def verdict_count(self) -> int:
         return int(self._conn.execute("SELECT COUNT(*) FROM verdicts").fetchone()[0])
-
-    @contextmanager
-    def _busy_timeout(self, seconds: float) -> Iterator[None]:
-        """Wait at most `seconds` for a lock inside the block, then as long as usual again."""
-        self._conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")
-        try:
-            yield
-        finally:
-            self._conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")

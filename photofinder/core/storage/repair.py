@@ -26,9 +26,10 @@ from photofinder.core.storage.paths import AppPaths
 from photofinder.core.storage.schema import migrate
 from photofinder.core.storage.sqlite_errors import catalog_error
 
-# Caches (neighbours, the duplicate checker's verdicts, keypoints) and AUTOINCREMENT state:
-# not copied.
-SKIPPED_TABLES = frozenset({"neighbours", "verdicts", "keypoints", "sqlite_sequence"})
+# Caches (neighbours, the duplicate checker's verdicts, keypoints, remembered duplicate groups
+# and the counter they are checked against) and AUTOINCREMENT state: not copied.
+SKIPPED_TABLES = frozenset({"neighbours", "verdicts", "keypoints", "duplicate_results",
+                            "changes", "sqlite_sequence"})
 SKIPPED_SETTING_PREFIX = "neighbours_seq:"  # how far the dropped neighbour cache had got
 CHUNK_ROWS = 256
 MAX_PROBLEMS = 20

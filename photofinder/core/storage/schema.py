@@ -131,6 +131,59 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX vectors_ids_by_method ON vectors(method, version, file_id);
     """,
+    # 9: a counter that triggers move whenever something duplicate groups depend on changes
+    # (a photo that is or was indexed, vectors, recorded neighbours, the user's decisions, a
+    # setting other than the neighbour mark), and the last groups found under each search key
+    # with the counter they were found at (photofinder.core.duplicates.remembered_groups): a
+    # search of an unchanged library answers from them. A cache: repair drops the groups.
+    """
+    CREATE TABLE changes (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        counter INTEGER NOT NULL
+    );
+    INSERT INTO changes(id, counter) VALUES (1, 0);
+    CREATE TRIGGER files_added AFTER INSERT ON files
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER files_changed AFTER UPDATE ON files
+        WHEN OLD.status = 'ok' OR NEW.status = 'ok'
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER files_removed AFTER DELETE ON files
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER vectors_added AFTER INSERT ON vectors
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER vectors_changed AFTER UPDATE ON vectors
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER vectors_removed AFTER DELETE ON vectors
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER neighbours_added AFTER INSERT ON neighbours
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER neighbours_changed AFTER UPDATE ON neighbours
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER neighbours_removed AFTER DELETE ON neighbours
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER decisions_added AFTER INSERT ON decisions
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER decisions_changed AFTER UPDATE ON decisions
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER decisions_removed AFTER DELETE ON decisions
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER settings_added AFTER INSERT ON settings
+        WHEN NEW.key NOT LIKE 'neighbours_seq:%'
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER settings_changed AFTER UPDATE ON settings
+        WHEN NEW.key NOT LIKE 'neighbours_seq:%'
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER settings_removed AFTER DELETE ON settings
+        WHEN OLD.key NOT LIKE 'neighbours_seq:%'
+        BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TABLE duplicate_results (
+        key TEXT PRIMARY KEY,
+        changes INTEGER NOT NULL,
+        groups TEXT NOT NULL,
+        considered BLOB NOT NULL,
+        absent BLOB NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -148,6 +201,21 @@ def _refuse_newer(current: int) -> None:
         )
 
 
+def statements(script: str) -> list[str]:
+    """The SQL statements of `script`, a trigger's body (with its own semicolons) kept whole."""
+    found: list[str] = []
+    pending = ""
+    for part in script.split(";"):
+        pending += part + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                found.append(pending.strip())
+            pending = ""
+    if pending.strip(" \n;"):
+        found.append(pending.strip())
+    return found
+
+
 def migrate(conn: sqlite3.Connection) -> None:
     """Bring the database up to SCHEMA_VERSION, one transaction per step; refuse newer ones.
     Each step re-reads the version inside its write transaction, so two processes migrating
@@ -160,9 +228,8 @@ def migrate(conn: sqlite3.Connection) -> None:
             current = _user_version(conn)
             _refuse_newer(current)
             if current < SCHEMA_VERSION:
-                for statement in MIGRATIONS[current].split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                for statement in statements(MIGRATIONS[current]):
+                    conn.execute(statement)
                 current += 1
                 conn.execute(f"PRAGMA user_version = {current}")
             conn.execute("COMMIT")
