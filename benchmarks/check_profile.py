@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sqlite3
+import statistics
 import tempfile
 import time
 from collections import defaultdict
@@ -146,6 +147,18 @@ def profile(data_dir: Path, wanted: int) -> None:
         spent = sum(seconds)
         print(f"  {label:44s} {spent:7.1f} s {100 * spent / total:5.1f} %  "
               f"{len(seconds):6d} calls, {1000 * spent / max(1, len(seconds)):6.2f} ms each")
+    print_footprints([cache.get(key) for key in {s.key for s in sources.values()}])
+
+
+def print_footprints(views: list[pair_check.PairView | None]) -> None:
+    """What the checked photos' features weigh in memory, as a worker's cache keeps them."""
+    weights = sorted(view.footprint() for view in views if view is not None)
+    if not weights:
+        return
+    closer = sum(view is not None and view.closer_read for view in views)
+    print(f"features kept: {len(weights)} photos, mean {statistics.mean(weights) / 1024:.0f} KB, "
+          f"p95 {weights[int(0.95 * (len(weights) - 1))] / 1024:.0f} KB, "
+          f"max {weights[-1] / 1024:.0f} KB; {closer} read their file for a closer look")
 
 
 if __name__ == "__main__":

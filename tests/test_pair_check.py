@@ -68,3 +68,16 @@ def test_a_mirrored_crop_is_found_with_one_detection_per_photo(
     assert same_photo(views[1], views[0]) is True
     assert same_photo(views[2], views[0]) is False  # the mirror image is tried, and fails
     assert len(detections) == 3  # each photo's keypoints once; mirror images' are derived
+
+
+def test_a_views_footprint_counts_what_it_has_read(tmp_path: Path) -> None:
+    view = view_of(textured(12, (800, 600)), tmp_path / "photo.jpg")
+    assert view is not None
+    first = view.footprint()
+    assert first >= view.align.grey.nbytes and not view.closer_read
+    view.keypoints()
+    with_keypoints = view.footprint()
+    assert with_keypoints > first
+    closer = view.closer()
+    assert view.closer_read and closer is not None
+    assert view.footprint() == with_keypoints + closer.grey.nbytes

@@ -85,6 +85,22 @@ class PairView:
                 self._stored = None  # decoded: not kept twice
             return mirror_of(self._keypoints) if mirrored else self._keypoints
 
+    @property
+    def closer_read(self) -> bool:
+        """Whether a check has asked for the closer look (the file read)."""
+        return self._closer_read
+
+    def footprint(self) -> int:
+        """The bytes it holds now: views, thumbnail, stored and read keypoints (what it reads
+        only when a check needs it counts once read)."""
+        with self._lock:
+            held = self.align.grey.nbytes + len(self._jpeg) + len(self._stored or b"")
+            if self._keypoints is not None:
+                held += self._keypoints.nbytes
+            if self._closer is not None:
+                held += self._closer.grey.nbytes
+            return held
+
     def closer(self) -> AlignView | None:
         """The photo at CLOSER_SIDE, read from its file once; None when it is too small to
         show more than the thumbnail, or cannot be read now."""
