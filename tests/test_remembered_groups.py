@@ -150,6 +150,20 @@ def test_a_decision_made_in_another_process_is_seen(
     assert frozenset({"photo_001.jpg", "small_copy.jpg"}) not in names(library.duplicates())
 
 
+def test_photos_another_process_indexed_are_grouped_and_stay_grouped(
+    library: Library, photos: Path, tmp_path: Path
+) -> None:
+    library.duplicates()  # the index is open in this process (the app) from here on
+    scene(4, (640, 480)).resize((400, 300)).save(photos / "new_copy.jpg", quality=75)
+    with Library(tmp_path / "data", device="cpu") as command:  # `photofinder index` beside it
+        command.update()
+    pair = frozenset({"photo_004.jpg", "new_copy.jpg"})
+    assert pair in names(library.duplicates())
+    library.close()
+    with Library(tmp_path / "data", device="cpu") as again:  # the app started again
+        assert pair in names(again.duplicates())
+
+
 def test_damaged_remembered_groups_search_again(
     library: Library, photos: Path, searches: list[Strictness]
 ) -> None:

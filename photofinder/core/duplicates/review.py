@@ -123,8 +123,9 @@ def review_duplicates(
     if groups is not None:
         return with_keepers(groups, search)
     index = open_index()
-    bring_candidates_up_to_date(index, catalog)  # before the counter: what it writes is read
-    changes = catalog.change_count()
+    changes = catalog.change_count()  # before anything is read: a change after it counts
+    index.sync(catalog)  # another process may have indexed photos since it was opened
+    bring_candidates_up_to_date(index, catalog)  # written by indexing, but for a cancelled run
     with geometric_confirmer(catalog) as confirmer:
         confirm = _Answered(remembered(confirmer, catalog, CHECKER_VERSION))
         if geometric:
