@@ -9,6 +9,7 @@ import pytest
 
 from photofinder.core.library import Library
 from tests.support.fake_embedder import load_fake_embedder
+from tests.support.photos import make_library_with_copies
 
 
 # GUI tests over about a second, left to the full run. They are marked here, not in their files,
@@ -38,3 +39,12 @@ def fake_model(monkeypatch: pytest.MonkeyPatch) -> None:
 def library(fake_model: None, tmp_path: Path) -> Iterator[Library]:
     with Library(tmp_path / "data", device="cpu") as lib:
         yield lib
+
+
+@pytest.fixture
+def indexed_copies(library: Library, tmp_path: Path) -> Path:
+    """`library` watching and indexed over tests.support.photos.make_library_with_copies."""
+    folder = make_library_with_copies(tmp_path / "photos")
+    library.add_roots([folder])
+    library.update()
+    return folder

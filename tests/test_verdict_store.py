@@ -17,7 +17,7 @@ from photofinder.core.storage import catalog_verdicts, repair
 from photofinder.core.storage.catalog import Catalog, FileRecord
 from photofinder.core.storage.schema import SCHEMA_VERSION
 from tests.support.old_catalogue import catalogue_at
-from tests.support.photos import make_library, scene
+from tests.support.photos import scene
 
 Pairs = list[tuple[FileRecord, FileRecord]]
 
@@ -240,15 +240,8 @@ def counted_checks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.fixture
-def photos(library: Library, tmp_path: Path) -> Path:
-    folder = tmp_path / "photos"
-    make_library(folder, 8)
-    shutil.copy(folder / "photo_000.jpg", folder / "exact_copy.jpg")
-    scene(1, (640, 480)).resize((320, 240)).save(folder / "small_copy.jpg", quality=80)
-    scene(2, (640, 480)).resize((480, 360)).save(folder / "medium_copy.jpg", quality=70)
-    library.add_roots([folder])
-    library.update()
-    return folder
+def photos(indexed_copies: Path) -> Path:
+    return indexed_copies
 
 
 def names(library: Library, strictness: Strictness = Strictness.NEAR) -> set[frozenset[str]]:

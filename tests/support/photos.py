@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -33,3 +34,13 @@ def jpeg_bytes(seed: int, size: tuple[int, int] = (640, 480)) -> bytes:
 
 def make_library(folder: Path, count: int, start_seed: int = 0) -> list[Path]:
     return [write_jpeg(folder / f"photo_{i:03d}.jpg", start_seed + i) for i in range(count)]
+
+
+def make_library_with_copies(folder: Path) -> Path:
+    """Eight photos, an identical file of the first, a smaller copy of the second and a
+    medium, more compressed copy of the third."""
+    make_library(folder, 8)
+    shutil.copy(folder / "photo_000.jpg", folder / "exact_copy.jpg")
+    scene(1, (640, 480)).resize((320, 240)).save(folder / "small_copy.jpg", quality=80)
+    scene(2, (640, 480)).resize((480, 360)).save(folder / "medium_copy.jpg", quality=70)
+    return folder
