@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -70,6 +71,19 @@ def test_another_process_answers_from_memory_without_opening_the_index(
         assert shown(again.duplicates()) == shown(first)
         assert again._index is None  # the index (seconds to open) was not needed
     assert searches == [Strictness.NEAR]
+
+
+def test_remembered_groups_do_not_wait_for_the_index_to_open(
+    library: Library, photos: Path
+) -> None:
+    first = shown(library.duplicates())
+    answered: list[list[tuple[list[str], float, int]]] = []
+    with library._lock:  # the indexer opening the index (minutes at 100,000 photos) holds it
+        view = threading.Thread(target=lambda: answered.append(shown(library.duplicates())))
+        view.start()  # the Duplicates view's thread, with no catalogue of its own yet
+        view.join(timeout=20)
+        assert not view.is_alive()
+    assert answered == [first]
 
 
 def test_each_strictness_and_checking_is_remembered_apart(
