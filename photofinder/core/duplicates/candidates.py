@@ -74,13 +74,6 @@ def record_neighbours(
     return searched
 
 
-def bring_candidates_up_to_date(index: VectorIndex, catalog: Catalog) -> None:
-    """Record what indexing has not yet recorded of the candidates (close neighbours, layout
-    hashes of photos catalogued before they existed), as finding them would."""
-    record_neighbours(index, catalog)
-    _fill_layout_hashes(catalog)
-
-
 def neighbour_pairs(index: VectorIndex, catalog: Catalog, threshold: float) -> dict[Pair, float]:
     """Recorded neighbour pairs, scored by their current vectors, with similarity >= threshold
     (recording first what indexing has not yet recorded)."""
@@ -106,16 +99,12 @@ def turned_pairs(catalog: Catalog) -> dict[Pair, float]:
     """Pairs where one photo, rotated by 90°/180° or mirrored, has the other's layout (which
     the embedding does not see as similar), scored by layout similarity. Photos catalogued
     before layout hashes existed get theirs from the stored thumbnail first."""
-    _fill_layout_hashes(catalog)
-    ids, hashes = catalog.layout_hashes()
-    found = layout_hash.turned_pairs(ids, np.asarray(hashes, np.uint64))
-    return {pair: 1.0 - distance / LAYOUT_BITS for pair, distance in found.items()}
-
-
-def _fill_layout_hashes(catalog: Catalog) -> None:
     missing = catalog.ids_without_layout_hash()
     if missing:
         catalog.set_layout_hashes(_hashes_from_thumbnails(catalog, missing))
+    ids, hashes = catalog.layout_hashes()
+    found = layout_hash.turned_pairs(ids, np.asarray(hashes, np.uint64))
+    return {pair: 1.0 - distance / LAYOUT_BITS for pair, distance in found.items()}
 
 
 def _hashes_from_thumbnails(catalog: Catalog, ids: list[int]) -> dict[int, int]:

@@ -9,7 +9,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from photofinder.core.duplicates import remembered_groups
-from photofinder.core.duplicates.candidates import bring_candidates_up_to_date
 from photofinder.core.duplicates.check_pool import CheckPool, tasks_of
 from photofinder.core.duplicates.grouping import (
     Confirm,
@@ -125,7 +124,6 @@ def review_duplicates(
     index = open_index()
     changes = catalog.change_count()  # before anything is read: a change after it counts
     index.sync(catalog)  # another process may have indexed photos since it was opened
-    bring_candidates_up_to_date(index, catalog)  # written by indexing, but for a cancelled run
     with geometric_confirmer(catalog) as confirmer:
         confirm = _Answered(remembered(confirmer, catalog, CHECKER_VERSION))
         if geometric:
